@@ -1,0 +1,24 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Sidecar.Core.Config.Model;
+
+/// <summary>
+/// The immutable runtime snapshot of one loaded configuration (Envoy v3 bootstrap, static_resources subset).
+/// Built once by <c>EnvoyBootstrapTranslator</c> (static files) and, later, by the xDS applier;
+/// published with a single reference write and never mutated (see <c>SnapshotHolder</c>).
+/// </summary>
+public sealed class BootstrapModel
+{
+    public required AdminModel? Admin { get; init; }
+    public required ImmutableArray<ListenerModel> Listeners { get; init; }
+    public required FrozenDictionary<string, ClusterModel> Clusters { get; init; }
+    /// <summary>The source document, re-rendered as JSON for <c>/config_dump</c>.</summary>
+    public string SourceJson { get; init; } = "{}";
+}
+
+public sealed class AdminModel
+{
+    public required IPEndPoint Address { get; init; }
+}

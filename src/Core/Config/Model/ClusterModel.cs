@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Sidecar.Core.Config.Model;
+
+public enum DiscoveryType : byte { Static, StrictDns, LogicalDns, OriginalDst, Eds }
+
+public enum LbPolicy : byte { RoundRobin, LeastRequest, Random }
+
+public sealed class ClusterModel
+{
+    public required string Name { get; init; }
+    public required DiscoveryType Type { get; init; }
+    /// <summary>Envoy default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public LbPolicy LbPolicy { get; init; } = LbPolicy.RoundRobin;
+    /// <summary>Envoy <c>least_request_lb_config.choice_count</c>, default 2.</summary>
+    public int LeastRequestChoiceCount { get; init; } = 2;
+    public ImmutableArray<LocalityEndpointsModel> Localities { get; init; } = [];
+    public CircuitBreakerModel CircuitBreakers { get; init; } = CircuitBreakerModel.Default;
+    /// <summary>Envoy <c>common_http_protocol_options.idle_timeout</c> for upstream connections, default 1 h.</summary>
+    public TimeSpan UpstreamIdleTimeout { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>Envoy <c>dns_refresh_rate</c>, default 5 s (STRICT_DNS / LOGICAL_DNS).</summary>
+    public TimeSpan DnsRefreshRate { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Envoy <c>max_requests_per_connection</c> (0 = unlimited).</summary>
+    public int MaxRequestsPerConnection { get; init; }
+    /// <summary>Envoy <c>per_connection_buffer_limit_bytes</c> (default 1 MiB).</summary>
+    public int PerConnectionBufferLimitBytes { get; init; } = 1024 * 1024;
+}
+
+public sealed class LocalityEndpointsModel
+{
+    public string Region { get; init; } = "";
+    public string Zone { get; init; } = "";
+    public string SubZone { get; init; } = "";
+    /// <summary>Envoy <c>load_balancing_weight</c> of the locality (default 1).</summary>
+    public int Weight { get; init; } = 1;
+    public int Priority { get; init; }
+    public required ImmutableArray<EndpointModel> Endpoints { get; init; }
+}
+
+public sealed class EndpointModel
+{
+    /// <summary>Host name or IP literal, as written in <c>socket_address.address</c>.</summary>
+    public required string Host { get; init; }
+    public required int Port { get; init; }
+    /// <summary>Set when <see cref="Host"/> is an IP literal.</summary>
+    public IPAddress? Address { get; init; }
+    /// <summary>Envoy <c>load_balancing_weight</c> (default 1).</summary>
+    public int Weight { get; init; } = 1;
+}
+
+/// <summary>Envoy <c>circuit_breakers.thresholds</c> for the DEFAULT priority; Envoy defaults are 1024 each, retries 3.</summary>
+public sealed class CircuitBreakerModel
+{
+    public static readonly CircuitBreakerModel Default = new();
+    public int MaxConnections { get; init; } = 1024;
+    public int MaxPendingRequests { get; init; } = 1024;
+    public int MaxRequests { get; init; } = 1024;
+    public int MaxRetries { get; init; } = 3;
+}
