@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
+using Sidecar.Core.Detect;
 using Microsoft.AspNetCore.Connections;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Proxy;
@@ -19,6 +22,8 @@ public sealed class ListenerRuntime : IAsyncDisposable
     private readonly ListenerStats _stats;
     private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)[] _chains;
     private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)? _default;
+    private readonly FilterChainSelector _selector;
+    private readonly Dictionary<FilterChainModel, (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)> _byModel = [];
     private IConnectionListener? _listener;
     private Task? _acceptLoop;
 
@@ -30,6 +35,9 @@ public sealed class ListenerRuntime : IAsyncDisposable
         _chains = new (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?)[model.FilterChains.Length];
         for (int i = 0; i < _chains.Length; i++) _chains[i] = Compile(model.FilterChains[i], snapshot, stats);
         if (model.DefaultFilterChain is { } d) _default = Compile(d, snapshot, stats);
+        foreach (var c in _chains) _byModel[c.Chain] = c;
+        if (_default is { } dc) _byModel[dc.Chain] = dc;
+        _selector = FilterChainSelector.Build(model);
     }
 
     public ListenerModel Model => _model;
@@ -78,7 +86,7 @@ public sealed class ListenerRuntime : IAsyncDisposable
         _services.Drain.ConnectionOpened();
         try
         {
-            var chain = SelectChain(connection);
+            var chain = await SelectChainAsync(connection);
             if (chain is null)
             {
                 _stats.NoFilterChainMatch.Increment();
@@ -107,17 +115,50 @@ public sealed class ListenerRuntime : IAsyncDisposable
         }
     }
 
-    private (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)? SelectChain(ConnectionContext connection)
+    /// <summary>
+    /// Picks the filter chain as Envoy does. Only when some chain matches on TLS properties do we wait
+    /// for the first bytes (tls_inspector): server-first protocols on plain tcp_proxy chains must not
+    /// be held up waiting for a client that speaks second.
+    /// </summary>
+    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)?> SelectChainAsync(ConnectionContext connection)
     {
         int port = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0;
-        foreach (var c in _chains)
+        string transport = "raw_buffer";
+        string? serverName = null;
+        string[] alpn = [];
+        if (_selector.NeedsTlsInspection)
         {
-            var m = c.Chain.Match;
-            if (m.DestinationPort is int p && p != port) continue;
-            if (m.TransportProtocol == "tls" || !m.ServerNames.IsDefaultOrEmpty || !m.ApplicationProtocols.IsDefaultOrEmpty) continue;
-            return c;
+            var info = new ClientHelloInfo();
+            using var timeout = new CancellationTokenSource(_model.DetectTimeout);
+            PipeReader input = connection.Transport.Input;
+            try
+            {
+                while (true)
+                {
+                    ReadResult r = await input.ReadAsync(timeout.Token);
+                    ReadOnlySequence<byte> buffer = r.Buffer;
+                    ClientHelloStatus status = ClientHelloParser.TryParse(buffer, ref info);
+                    // Nothing is consumed: the chain's session reads the same bytes again.
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (status == ClientHelloStatus.Ok)
+                    {
+                        transport = "tls";
+                        serverName = info.ServerName;
+                        alpn = info.ApplicationProtocols;
+                        break;
+                    }
+                    if (status is ClientHelloStatus.NotTls) break;
+                    if (status == ClientHelloStatus.Malformed || r.IsCompleted) return null;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Envoy: listener_filters_timeout without continue_on_listener_filters_timeout closes the connection.
+                return null;
+            }
         }
-        return _default;
+        FilterChainModel? chain = _selector.Select(port, serverName, transport, alpn);
+        return chain is not null && _byModel.TryGetValue(chain, out var c) ? c : null;
     }
 
     /// <summary>Stops accepting (graceful drain step one); open connections are left to the drain.</summary>
