@@ -41,6 +41,8 @@ internal sealed class SidecarHost : IAsyncDisposable
     {
         // :: Step 1 — runtime snapshot and shared services
         ProxySnapshot snapshot = SnapshotBuilder.Build(_model, _stats);
+        // Envoy cluster warming: DNS clusters resolve once before listeners open.
+        await snapshot.ClusterManager.InitializeAsync();
         _snapshots.Publish(snapshot);
         var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport };
 

@@ -44,7 +44,7 @@ public sealed class Http1UpstreamPool : IDisposable
             UpstreamConnection? c;
             lock (_lock)
             {
-                if (!_idle.TryGetValue(endpoint.EndPoint, out var stack) || !stack.TryPop(out c)) return null;
+                if (!_idle.TryGetValue(endpoint.Address, out var stack) || !stack.TryPop(out c)) return null;
             }
             bool expired = _idleTimeout > TimeSpan.Zero && now - c.IdleSinceTicks > (long)_idleTimeout.TotalMilliseconds;
             if (!expired && c.LooksAlive())
@@ -64,7 +64,7 @@ public sealed class Http1UpstreamPool : IDisposable
         {
             if (!_disposed)
             {
-                if (!_idle.TryGetValue(c.Endpoint.EndPoint, out var stack)) _idle[c.Endpoint.EndPoint] = stack = new Stack<UpstreamConnection>(16);
+                if (!_idle.TryGetValue(c.Endpoint.Address, out var stack)) _idle[c.Endpoint.Address] = stack = new Stack<UpstreamConnection>(16);
                 if (stack.Count < _maxIdlePerEndpoint)
                 {
                     stack.Push(c);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Sidecar.Core.Async;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Http1;
 using Sidecar.Core.Pools;
@@ -40,7 +41,7 @@ internal sealed partial class Http1ProxySession
     }
 
     /// <summary>Streams the rest of the request body while the response is read (an echoing upstream would otherwise deadlock).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> PumpRequestBodyAsync(PipeWriter upstream)
     {
         try
@@ -120,7 +121,7 @@ internal sealed partial class Http1ProxySession
     }
 
     /// <summary>Streams the response body to the client with backpressure (flush per read), re-framing as needed.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardResponseBodyAsync(UpstreamConnection upstream, BodyFraming framing, bool chunkOut)
     {
         if (framing == BodyFraming.None) return true;

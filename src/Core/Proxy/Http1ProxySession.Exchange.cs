@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Sidecar.Core.Async;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Http1;
 using Sidecar.Core.Pools;
@@ -23,7 +24,7 @@ internal sealed partial class Http1ProxySession
     /// <item>Write the response head and stream the body; return the upstream connection to its pool when clean.</item>
     /// </list>
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action)
     {
         // :: Step 1 — cluster, circuit breaker, endpoint
@@ -90,7 +91,7 @@ internal sealed partial class Http1ProxySession
 
     private readonly record struct AttemptOutcome(ProxyError Error, bool KeepAlive, bool Retry, bool ResponseStarted, bool RequestBodyConsumed);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<AttemptOutcome> AttemptAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action,
         ClusterRuntime cluster, long start, RetryPolicyModel? retry, bool canRetry)
     {
@@ -103,6 +104,7 @@ internal sealed partial class Http1ProxySession
         }
         _activeUpstream = upstream;
         bool reusable = false;
+        upstream.Endpoint.BeginRequest();
         try
         {
             // :: Step 3 — request head and body
@@ -194,6 +196,7 @@ internal sealed partial class Http1ProxySession
         }
         finally
         {
+            upstream.Endpoint.EndRequest();
             _activeUpstream = null;
             if (reusable) cluster.Pool.Release(upstream);
             else
@@ -238,7 +241,7 @@ internal sealed partial class Http1ProxySession
         return clusters[^1].Name;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster)
     {
         var endpoint = cluster.State.Pick();
@@ -256,21 +259,23 @@ internal sealed partial class Http1ProxySession
             return (null, ProxyError.UpstreamOverflow);
         }
         cluster.Stats.UpstreamCxTotal.Increment();
-        var (result, context) = await _services.Connector.ConnectAsync(endpoint.EndPoint, cluster.Model.ConnectTimeout, _services.Drain.Force);
+        var (result, context) = await _services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Drain.Force);
         if (result != ConnectResult.Connected)
         {
             cluster.State.ReleaseConnection();
+            cluster.State.ReportConnectFailure(endpoint);
             cluster.Stats.UpstreamCxConnectFail.Increment();
             if (result == ConnectResult.TimedOut) cluster.Stats.UpstreamCxConnectTimeout.Increment();
             return (null, ProxyError.UpstreamConnectFailure);
         }
+        Balancing.ClusterState.ReportConnectSuccess(endpoint);
         cluster.Stats.UpstreamCxActive.Increment();
         return (new UpstreamConnection(context!, endpoint), ProxyError.None);
     }
 
     private enum UpstreamHeadStatus : byte { Ok, Closed, Timeout, Malformed }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<UpstreamHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, TimeSpan timeout)
     {
         _response.Reset();

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
+using Sidecar.Core.Async;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Http1;
 using Sidecar.Core.Lifecycle;
@@ -121,7 +122,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     private enum HeadResult : byte { Ready, Closed, Error }
 
     /// <summary>Reads until a complete request head; answers 400/408/431 itself on failure.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadRequestHeadAsync()
     {
         _request.Reset();
@@ -186,7 +187,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     }
 
     /// <summary>Routes one parsed request and produces its response. Returns whether the connection stays open.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleRequestAsync()
     {
         // :: Step 2 — route on this connection's snapshot

@@ -17,7 +17,7 @@ public static class SnapshotBuilder
         var clusters = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
         foreach (ClusterModel c in model.Clusters.Values)
         {
-            if (!manager.TryGet(c.Name, out ClusterState? state)) continue;
+            if (!manager.TryGet(c.Name, out ClusterState? state) || state is null) continue;
             clusters[c.Name] = new ClusterRuntime
             {
                 Model = c,

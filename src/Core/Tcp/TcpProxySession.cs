@@ -51,9 +51,17 @@ internal sealed class TcpProxySession : IHeartbeatTarget
             var endpoint = cluster.State.Pick();
             if (endpoint is null) break;
             cluster.Stats.UpstreamCxTotal.Increment();
-            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.EndPoint, cluster.Model.ConnectTimeout, _services.Drain.Force);
-            if (result == ConnectResult.Connected) up = socket;
-            else cluster.Stats.UpstreamCxConnectFail.Increment();
+            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Drain.Force);
+            if (result == ConnectResult.Connected)
+            {
+                up = socket;
+                Balancing.ClusterState.ReportConnectSuccess(endpoint);
+            }
+            else
+            {
+                cluster.State.ReportConnectFailure(endpoint);
+                cluster.Stats.UpstreamCxConnectFail.Increment();
+            }
         }
         if (up is null)
         {
