@@ -30,6 +30,7 @@ public struct ChunkedDecoder
     private const int MaxLineBytes = 8 * 1024;
 
     private State _state;
+    private byte _ext;
     private long _remaining;
     private int _digits;
     private int _lineBytes;
@@ -52,24 +53,26 @@ public struct ChunkedDecoder
                     int v = HexValue(b);
                     if (v >= 0)
                     {
-                        if (++_digits > MaxSizeDigits) return Fail(Http1Error.InvalidChunkSize, out error);
+                        // RFC 9112 §7.1: chunk-size is 1*HEXDIG with no upper bound in the grammar; we refuse
+                        // a size that does not fit a non-negative long rather than wrap (a wrapped size was
+                        // negative and crashed the data slice).
+                        if (++_digits > MaxSizeDigits || _remaining > (long.MaxValue >> 4)) return Fail(Http1Error.InvalidChunkSize, out error);
                         _remaining = (_remaining << 4) | (uint)v;
                         break;
                     }
                     if (_digits == 0) return Fail(Http1Error.InvalidChunkSize, out error);
-                    if (b == (byte)';') { _state = State.Extension; _lineBytes = 0; break; }
+                    if (b == (byte)';') { _state = State.Extension; _ext = ChunkExt.BeforeName; _lineBytes = 0; break; }
                     if (b == (byte)'\r') { _state = State.SizeLf; break; }
                     return Fail(Http1Error.InvalidChunkSize, out error);
                 }
                 case State.Extension:
                 {
                     if (!reader.TryRead(out byte b)) return ChunkedStatus.NeedMore;
-                    if (b == (byte)'\r') { _state = State.SizeLf; break; }
-                    // chunk-ext is tokens, quoted-strings, "=", ";" and BWS: no CTLs other than HTAB.
-                    if ((b < 0x20 && b != (byte)'\t') || b == 0x7F || ++_lineBytes > MaxLineBytes)
-                    {
-                        return Fail(Http1Error.InvalidChunkExtension, out error);
-                    }
+                    // RFC 9112 §7.1.1 chunk-ext grammar, checked byte by byte: a lax scan here is where
+                    // parsers disagree on where the chunk line ends (e.g. a CR inside a quoted-string).
+                    _ext = ChunkExt.Next(_ext, b);
+                    if (_ext == ChunkExt.End) { _state = State.SizeLf; break; }
+                    if (_ext == ChunkExt.Invalid || ++_lineBytes > MaxLineBytes) return Fail(Http1Error.InvalidChunkExtension, out error);
                     break;
                 }
                 case State.SizeLf:
@@ -143,6 +146,59 @@ public struct ChunkedDecoder
                 case State.Done:
                     return ChunkedStatus.Done;
             }
+        }
+    }
+
+    /// <summary>
+    /// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), chunk-ext-name = token,
+    /// chunk-ext-val = token / quoted-string (RFC 9112 §7.1.1, RFC 9110 §5.6.4). States follow the ";".
+    /// </summary>
+    private static class ChunkExt
+    {
+        public const byte BeforeName = 0, Name = 1, AfterName = 2, BeforeValue = 3, Token = 4, Quoted = 5, QuotedPair = 6,
+            AfterValue = 7, End = 8, Invalid = 9;
+
+        public static byte Next(byte state, byte b)
+        {
+            bool ws = b == (byte)' ' || b == (byte)'\t';
+            switch (state)
+            {
+                case BeforeName:
+                    // A ";" must be followed by a name: "1;\r\n" is invalid.
+                    return ws ? BeforeName : HttpChars.IsToken(b) ? Name : Invalid;
+                case Name:
+                    if (HttpChars.IsToken(b)) return Name;
+                    return ws ? AfterName : AfterNameOrValue(b, AfterName);
+                case AfterName:
+                    return ws ? AfterName : AfterNameOrValue(b, AfterName);
+                case BeforeValue:
+                    if (ws) return BeforeValue;
+                    if (b == (byte)'"') return Quoted;
+                    return HttpChars.IsToken(b) ? Token : Invalid;
+                case Token:
+                    if (HttpChars.IsToken(b)) return Token;
+                    return ws ? AfterValue : AfterNameOrValue(b, AfterValue);
+                case Quoted:
+                    // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4); CR and LF are not.
+                    if (b == (byte)'"') return AfterValue;
+                    if (b == (byte)'\\') return QuotedPair;
+                    return ws || (b > 0x20 && b != 0x7F) ? Quoted : Invalid;
+                case QuotedPair:
+                    // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+                    return ws || (b > 0x20 && b != 0x7F) ? Quoted : Invalid;
+                case AfterValue:
+                    return ws ? AfterValue : AfterNameOrValue(b, AfterValue);
+                default:
+                    return Invalid;
+            }
+        }
+
+        private static byte AfterNameOrValue(byte b, byte from)
+        {
+            if (b == (byte)'\r') return End;
+            if (b == (byte)';') return BeforeName;
+            if (b == (byte)'=' && from == AfterName) return BeforeValue;
+            return Invalid;
         }
     }
 

@@ -68,6 +68,9 @@ public sealed class Http1Head : IRequestView, IDisposable
     {
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         _fields = new HeaderField[32];
+        // A fresh head must look like a reset one: ContentLength/HostIndex use -1 for "absent",
+        // and a default of 0 made the first Content-Length look like a duplicate.
+        Reset();
     }
 
     public Http1Version Version { get; internal set; }
@@ -164,6 +167,9 @@ public sealed class Http1Head : IRequestView, IDisposable
         _length += len;
         return start;
     }
+
+    /// <summary>Forgets bytes appended from <paramref name="start"/> on (an ignored empty line before the start line).</summary>
+    internal void Truncate(int start) => _length = start;
 
     internal ReadOnlySpan<byte> Slice(int start, int length) => _buffer.AsSpan(start, length);
 

@@ -56,7 +56,12 @@ public static class Http1HeadParser
             {
                 if (length == 0)
                 {
-                    if (isRequest && ++head.LeadingEmptyLines <= MaxLeadingEmptyLines) continue;
+                    // RFC 9112 §2.2: ignore a few empty lines before the start line. They must not stay in the
+                    // buffer: the start line is expected at offset 0 (Method is buffer[0..MethodLength]).
+                    // Responses get the same tolerance: a stray CRLF after a previous body is common and
+                    // cannot change framing.
+                    head.Truncate(start);
+                    if (++head.LeadingEmptyLines <= MaxLeadingEmptyLines) continue;
                     return Fail(isRequest ? Http1Error.InvalidRequestLine : Http1Error.InvalidStatusLine, out error);
                 }
                 error = isRequest ? ParseRequestLine(head, start, length) : ParseStatusLine(head, start, length);
@@ -108,13 +113,34 @@ public static class Http1HeadParser
         head.TargetLength = sp2;
         head.Version = version;
         head.KnownMethod = ClassifyMethod(method);
-        // RFC 9112 §3.2: CONNECT uses authority-form, OPTIONS may use "*", others origin or absolute form.
-        if (head.KnownMethod != KnownMethod.Connect && target[0] != (byte)'/' && !(target.Length == 1 && target[0] == (byte)'*')
-            && target.IndexOf("://"u8) <= 0)
+        return IsValidTargetForm(head.KnownMethod, target) ? Http1Error.None : Http1Error.InvalidRequestTarget;
+    }
+
+    /// <summary>RFC 9112 §3.2: which request-target form each method may use.</summary>
+    private static bool IsValidTargetForm(KnownMethod method, ReadOnlySpan<byte> target)
+    {
+        // §3.2.3: CONNECT uses authority-form (uri-host ":" port) and only that form.
+        if (method == KnownMethod.Connect) return IsAuthorityForm(target);
+        // §3.2.1 origin-form.
+        if (target[0] == (byte)'/') return true;
+        // §3.2.4: asterisk-form is only for a server-wide OPTIONS.
+        if (target.Length == 1 && target[0] == (byte)'*') return method == KnownMethod.Options;
+        // §3.2.2 absolute-form: scheme "://" authority ...; a scheme starts with a letter.
+        int scheme = target.IndexOf("://"u8);
+        return scheme > 0 && char.IsAsciiLetter((char)target[0]);
+    }
+
+    /// <summary>authority-form = uri-host ":" port (RFC 9112 §3.2.3), without userinfo (RFC 9110 §4.2.4).</summary>
+    private static bool IsAuthorityForm(ReadOnlySpan<byte> target)
+    {
+        int colon = target.LastIndexOf((byte)':');
+        if (colon <= 0 || colon == target.Length - 1) return false;
+        if (target.IndexOfAny("/?#@"u8) >= 0) return false;
+        foreach (byte b in target[(colon + 1)..])
         {
-            return Http1Error.InvalidRequestTarget;
+            if ((uint)(b - '0') > 9) return false;
         }
-        return Http1Error.None;
+        return true;
     }
 
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]   (RFC 9112 §4)
@@ -243,8 +269,8 @@ public static class Http1HeadParser
 
     private static Http1Error FinishRequest(Http1Head head)
     {
-        // RFC 9112 §3.2: "A server MUST respond with a 400 to any HTTP/1.1 request message that lacks a Host header field".
-        if (head.Version == Http1Version.Http11 && head.HostIndex < 0) return Http1Error.MissingHost;
+        // Framing is decided first so that a framing error (the smuggling-relevant one) wins over a
+        // missing Host, and Framing is meaningful even when MissingHost is returned.
         if (head.HasTransferEncoding)
         {
             // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; TE with CL is the classic smuggling shape.
@@ -262,6 +288,8 @@ public static class Http1HeadParser
         {
             head.Framing = BodyFraming.None;
         }
+        // RFC 9112 §3.2: "A server MUST respond with a 400 to any HTTP/1.1 request message that lacks a Host header field".
+        if (head.Version == Http1Version.Http11 && head.HostIndex < 0) return Http1Error.MissingHost;
         return Http1Error.None;
     }
 
