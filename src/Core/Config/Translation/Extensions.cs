@@ -33,7 +33,7 @@ internal sealed class ExtensionEntry
     /// <summary>Reader over typed_config with "@type" already consumed; null when typed_config is absent.</summary>
     public FieldReader? Config { get; }
 
-    /// <summary>The node to blame when the extension itself is unsupported.</summary>
+    /// <summary>The node to blame when the extension itself is unsupported: the whole entry (e.g. <c>http_filters[0]</c>).</summary>
     public ConfigNode IdNode { get; }
 
     public static ExtensionEntry? Read(FieldReader entry)
@@ -49,7 +49,7 @@ internal sealed class ExtensionEntry
         if (config is { IsValid: true } && config.Take("@type") is ConfigNode typeNode && ctx.String(typeNode) is string typeUrl)
         {
             // "type.googleapis.com/pkg.Message": the part after the last '/' names the message.
-            return new ExtensionEntry(typeUrl[(typeUrl.LastIndexOf('/') + 1)..], config, typeNode);
+            return new ExtensionEntry(typeUrl[(typeUrl.LastIndexOf('/') + 1)..], config, entry.Node);
         }
         if (config is { IsValid: true })
         {
@@ -64,7 +64,7 @@ internal sealed class ExtensionEntry
             }
             return null;
         }
-        return new ExtensionEntry(name, null, nameNode!);
+        return new ExtensionEntry(name, null, entry.Node);
     }
 
     /// <summary>For extensions with no options: any typed_config field besides "@type" is unsupported.</summary>

@@ -63,12 +63,14 @@ internal static class MatcherTranslator
             }
         }
         m.Finish();
-        if (specifiers != 1)
+        // A match using only an unsupported specifier (connect_matcher…) already has its error.
+        bool unsupportedSpecifier = m.Has("connect_matcher") || m.Has("path_match_policy");
+        if (specifiers > 1 || (specifiers == 0 && !unsupportedSpecifier))
         {
             ctx.Error(node, "exactly one of prefix, path, safe_regex and path_separated_prefix is required");
             return null;
         }
-        if (kind == PathMatchKind.SafeRegex && regex is null)
+        if (specifiers == 0 || (kind == PathMatchKind.SafeRegex && regex is null))
         {
             return null;
         }

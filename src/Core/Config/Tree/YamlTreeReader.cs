@@ -30,6 +30,11 @@ public static class YamlTreeReader
         {
             return ConfigResult.Failure<ConfigNode>("", $"YAML syntax error at line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this (not YamlException) on some malformed flow collections.
+            return ConfigResult.Failure<ConfigNode>("", "YAML syntax error: " + ex.Message);
+        }
         catch (TreeException ex)
         {
             return ConfigResult.Failure<ConfigNode>(ex.Path, ex.Message);
