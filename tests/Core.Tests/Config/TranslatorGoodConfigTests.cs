@@ -344,4 +344,13 @@ public sealed class TranslatorGoodConfigTests
         Assert.True(again.IsSuccess, ConfigErrorFormatter.Format(again.Errors));
         Assert.Equal(m.SourceJson, again.Value!.SourceJson);
     }
+
+    [Fact]
+    public void EmbeddedDefaultConfigLoads()
+    {
+        ConfigResult<BootstrapModel> r = ConfigLoader.LoadFile(Path.Combine(RepoPaths.RepoRoot, "src", "Sidecar", "default-config.yaml"));
+        Assert.True(r.IsSuccess, ConfigErrorFormatter.Format(r.Errors));
+        Assert.Equal(15000, r.Value!.Admin!.Address.Port);
+        Assert.Equal("local_upstream", r.Value.Listeners[0].FilterChains[0].Http!.RouteConfig.VirtualHosts[0].Routes[0].Action!.Cluster);
+    }
 }
