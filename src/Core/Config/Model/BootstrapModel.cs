@@ -12,6 +12,8 @@ namespace Sidecar.Core.Config.Model;
 public sealed class BootstrapModel
 {
     public required AdminModel? Admin { get; init; }
+    /// <summary>Envoy <c>node</c> (identity sent to xDS servers); null when absent.</summary>
+    public NodeModel? Node { get; init; }
     public required ImmutableArray<ListenerModel> Listeners { get; init; }
     public required FrozenDictionary<string, ClusterModel> Clusters { get; init; }
     /// <summary>The source document, re-rendered as JSON for <c>/config_dump</c>.</summary>
@@ -21,4 +23,11 @@ public sealed class BootstrapModel
 public sealed class AdminModel
 {
     public required IPEndPoint Address { get; init; }
+}
+
+/// <summary>Envoy <c>node</c>: id and cluster; metadata is accepted and kept only in <see cref="BootstrapModel.SourceJson"/>.</summary>
+public sealed class NodeModel
+{
+    public string Id { get; init; } = "";
+    public string Cluster { get; init; } = "";
 }

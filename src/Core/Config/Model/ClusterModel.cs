@@ -7,6 +7,9 @@ public enum DiscoveryType : byte { Static, StrictDns, LogicalDns, OriginalDst, E
 
 public enum LbPolicy : byte { RoundRobin, LeastRequest, Random }
 
+/// <summary>Envoy <c>dns_lookup_family</c> (default AUTO: prefer IPv6, fall back to IPv4).</summary>
+public enum DnsLookupFamily : byte { Auto, V4Only, V6Only, V4Preferred, All }
+
 public sealed class ClusterModel
 {
     public required string Name { get; init; }
@@ -22,6 +25,8 @@ public sealed class ClusterModel
     public TimeSpan UpstreamIdleTimeout { get; init; } = TimeSpan.FromHours(1);
     /// <summary>Envoy <c>dns_refresh_rate</c>, default 5 s (STRICT_DNS / LOGICAL_DNS).</summary>
     public TimeSpan DnsRefreshRate { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Envoy <c>dns_lookup_family</c>, default AUTO.</summary>
+    public DnsLookupFamily DnsLookupFamily { get; init; } = DnsLookupFamily.Auto;
     /// <summary>Envoy <c>max_requests_per_connection</c> (0 = unlimited).</summary>
     public int MaxRequestsPerConnection { get; init; }
     /// <summary>Envoy <c>per_connection_buffer_limit_bytes</c> (default 1 MiB).</summary>

@@ -9,6 +9,9 @@ public sealed class ListenerModel
     public required IPEndPoint Address { get; init; }
     /// <summary>Envoy <c>use_original_dst</c>: hand the connection to the listener owning SO_ORIGINAL_DST.</summary>
     public bool UseOriginalDst { get; init; }
+    /// <summary>The <c>envoy.filters.listener.original_dst</c> listener filter is listed: recover the pre-redirect
+    /// destination (SO_ORIGINAL_DST) for filter chain matching and ORIGINAL_DST clusters.</summary>
+    public bool OriginalDstFilter { get; init; }
     public required ImmutableArray<FilterChainModel> FilterChains { get; init; }
     public FilterChainModel? DefaultFilterChain { get; init; }
     /// <summary>Envoy <c>listener_filters_timeout</c> (default 15 s): time allowed for protocol detection.</summary>

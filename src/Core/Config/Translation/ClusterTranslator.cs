@@ -1,0 +1,208 @@
+using System.Collections.Immutable;
+using System.Net;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Config.Tree;
+
+namespace Sidecar.Core.Config.Translation;
+
+/// <summary>Envoy <c>config.cluster.v3.Cluster</c> to <see cref="ClusterModel"/>.</summary>
+internal static class ClusterTranslator
+{
+    public static ClusterModel? Translate(TranslationContext ctx, ConfigNode node)
+    {
+        FieldReader c = new(ctx, node);
+        if (!c.IsValid)
+        {
+            return null;
+        }
+        string? name = c.String("name");
+        if (!c.Has("name"))
+        {
+            ctx.Error(node, "name is required");
+        }
+        ConfigNode? typeNode = c.Take("type");
+        DiscoveryType type = (typeNode is null ? "STATIC" : ctx.Enum(typeNode, "STATIC", "STRICT_DNS", "LOGICAL_DNS", "ORIGINAL_DST")) switch
+        {
+            "STRICT_DNS" => DiscoveryType.StrictDns,
+            "LOGICAL_DNS" => DiscoveryType.LogicalDns,
+            "ORIGINAL_DST" => DiscoveryType.OriginalDst,
+            _ => DiscoveryType.Static,
+        };
+        ConfigNode? lbNode = c.Take("lb_policy");
+        string lbName = lbNode is null ? "ROUND_ROBIN" : ctx.Enum(lbNode, "ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "CLUSTER_PROVIDED") ?? "ROUND_ROBIN";
+        // Envoy requires CLUSTER_PROVIDED exactly for ORIGINAL_DST clusters (the destination is the balancer).
+        if (lbNode is not null && (lbName == "CLUSTER_PROVIDED") != (type == DiscoveryType.OriginalDst))
+        {
+            ctx.Error(lbNode, "lb_policy CLUSTER_PROVIDED is required for, and only valid with, type ORIGINAL_DST");
+        }
+        int choiceCount = 2;
+        if (c.Message("least_request_lb_config") is FieldReader lr)
+        {
+            choiceCount = (int)(lr.Integer("choice_count", 2, 100) ?? 2);
+            lr.Finish();
+        }
+        ImmutableArray<LocalityEndpointsModel> localities = [];
+        if (c.Message("load_assignment") is FieldReader la)
+        {
+            localities = LoadAssignmentTranslator.Read(la, type);
+            if (type == DiscoveryType.OriginalDst && la.IsValid)
+            {
+                ctx.Error(la.Node, "ORIGINAL_DST clusters take their endpoint from the connection; load_assignment is not allowed");
+            }
+        }
+        else if (type is DiscoveryType.Static or DiscoveryType.StrictDns or DiscoveryType.LogicalDns)
+        {
+            ctx.Error(node, "load_assignment is required for this cluster type");
+        }
+        if (type == DiscoveryType.LogicalDns && localities.Sum(l => l.Endpoints.Length) > 1)
+        {
+            ctx.Error(node, "LOGICAL_DNS clusters take exactly one endpoint");
+        }
+        CircuitBreakerModel breakers = c.Message("circuit_breakers") is FieldReader cb ? ReadCircuitBreakers(cb) : CircuitBreakerModel.Default;
+        (TimeSpan idle, int maxRequests) = ProtocolOptionsTranslator.Read(ctx, c.Take("typed_extension_protocol_options"));
+        DnsLookupFamily family = c.Enum("dns_lookup_family", "AUTO", "V4_ONLY", "V6_ONLY", "V4_PREFERRED", "ALL") switch
+        {
+            "V4_ONLY" => DnsLookupFamily.V4Only,
+            "V6_ONLY" => DnsLookupFamily.V6Only,
+            "V4_PREFERRED" => DnsLookupFamily.V4Preferred,
+            "ALL" => DnsLookupFamily.All,
+            _ => DnsLookupFamily.Auto,
+        };
+        ClusterModel? model = name is null ? null : new ClusterModel
+        {
+            Name = name,
+            Type = type,
+            ConnectTimeout = c.Duration("connect_timeout") ?? TimeSpan.FromSeconds(5),
+            LbPolicy = lbName switch { "LEAST_REQUEST" => LbPolicy.LeastRequest, "RANDOM" => LbPolicy.Random, _ => LbPolicy.RoundRobin },
+            LeastRequestChoiceCount = choiceCount,
+            Localities = localities,
+            CircuitBreakers = breakers,
+            UpstreamIdleTimeout = idle,
+            DnsRefreshRate = c.Duration("dns_refresh_rate") ?? TimeSpan.FromSeconds(5),
+            DnsLookupFamily = family,
+            MaxRequestsPerConnection = maxRequests,
+            PerConnectionBufferLimitBytes = c.Take("per_connection_buffer_limit_bytes") is { } bl ? ctx.ClampedInt(bl) ?? 0 : 1024 * 1024,
+        };
+        c.Unsupported("transport_socket", "transport_socket (upstream TLS is not implemented)");
+        c.Unsupported("http2_protocol_options", "http2_protocol_options (unsupported until HTTP/2 lands)");
+        c.Unsupported("eds_cluster_config", "EDS");
+        c.Unsupported("health_checks", "active health checking");
+        c.Unsupported("outlier_detection", "outlier_detection");
+        c.Finish();
+        return model;
+    }
+
+    private static CircuitBreakerModel ReadCircuitBreakers(FieldReader cb)
+    {
+        TranslationContext ctx = cb.Context;
+        CircuitBreakerModel result = CircuitBreakerModel.Default;
+        foreach (ConfigNode t in ctx.Items(cb.Take("thresholds")))
+        {
+            FieldReader th = new(ctx, t);
+            if (!th.IsValid)
+            {
+                continue;
+            }
+            th.Enum("priority", "DEFAULT");
+            // Values above int.MaxValue (istio writes 4294967295) mean "unlimited" and are clamped.
+            int Limit(string field, int dflt) => th.Take(field) is { } n ? ctx.ClampedInt(n) ?? dflt : dflt;
+            result = new CircuitBreakerModel
+            {
+                MaxConnections = Limit("max_connections", 1024),
+                MaxPendingRequests = Limit("max_pending_requests", 1024),
+                MaxRequests = Limit("max_requests", 1024),
+                MaxRetries = Limit("max_retries", 3),
+            };
+            th.Finish();
+        }
+        cb.Finish();
+        return result;
+    }
+}
+
+/// <summary><c>load_assignment</c> (ClusterLoadAssignment): localities and their endpoints.</summary>
+internal static class LoadAssignmentTranslator
+{
+    public static ImmutableArray<LocalityEndpointsModel> Read(FieldReader la, DiscoveryType type)
+    {
+        TranslationContext ctx = la.Context;
+        if (!la.IsValid)
+        {
+            return [];
+        }
+        la.String("cluster_name");
+        la.Unsupported("policy", "load_assignment.policy");
+        ImmutableArray<LocalityEndpointsModel>.Builder b = ImmutableArray.CreateBuilder<LocalityEndpointsModel>();
+        foreach (ConfigNode ln in ctx.Items(la.Take("endpoints")))
+        {
+            FieldReader l = new(ctx, ln);
+            if (!l.IsValid)
+            {
+                continue;
+            }
+            string region = "", zone = "", subZone = "";
+            if (l.Message("locality") is FieldReader loc)
+            {
+                region = loc.String("region") ?? "";
+                zone = loc.String("zone") ?? "";
+                subZone = loc.String("sub_zone") ?? "";
+                loc.Finish();
+            }
+            int weight = (int)(l.Integer("load_balancing_weight", 1, int.MaxValue) ?? 1);
+            int priority = (int)(l.Integer("priority", 0, 128) ?? 0);
+            ImmutableArray<EndpointModel>.Builder eps = ImmutableArray.CreateBuilder<EndpointModel>();
+            foreach (ConfigNode en in ctx.Items(l.Take("lb_endpoints")))
+            {
+                if (ReadLbEndpoint(ctx, en, type) is EndpointModel ep)
+                {
+                    eps.Add(ep);
+                }
+            }
+            l.Finish();
+            b.Add(new LocalityEndpointsModel { Region = region, Zone = zone, SubZone = subZone, Weight = weight, Priority = priority, Endpoints = eps.ToImmutable() });
+        }
+        la.Finish();
+        return b.ToImmutable();
+    }
+
+    private static EndpointModel? ReadLbEndpoint(TranslationContext ctx, ConfigNode node, DiscoveryType type)
+    {
+        FieldReader le = new(ctx, node);
+        if (!le.IsValid)
+        {
+            return null;
+        }
+        int weight = (int)(le.Integer("load_balancing_weight", 1, int.MaxValue) ?? 1);
+        EndpointModel? result = null;
+        if (le.Message("endpoint") is FieldReader e && e.IsValid)
+        {
+            e.String("hostname"); // Envoy uses it only for auto_host_rewrite/health checks; accepted, not needed.
+            FieldReader? address = e.Message("address");
+            e.Unsupported("health_check_config", "health_check_config");
+            e.Unsupported("additional_addresses", "additional_addresses");
+            e.Finish();
+            if (address is null)
+            {
+                ctx.Error(e.Node, "address is required");
+            }
+            else if (AddressTranslator.ReadSocketAddress(address) is (string host, int port))
+            {
+                IPAddress? ip = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
+                if (ip is null && type == DiscoveryType.Static)
+                {
+                    ctx.Error(address.Node, $"STATIC cluster endpoints must be IP literals, got \"{host}\"");
+                }
+                result = new EndpointModel { Host = host, Port = port, Address = ip, Weight = weight };
+            }
+        }
+        else if (!le.Has("endpoint"))
+        {
+            le.Unsupported("endpoint_name", "named endpoints");
+            ctx.Error(node, "endpoint is required");
+        }
+        le.Unsupported("health_status", "health_status");
+        le.Unsupported("metadata", "endpoint metadata");
+        le.Finish();
+        return result;
+    }
+}

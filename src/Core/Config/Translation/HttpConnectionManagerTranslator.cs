@@ -1,0 +1,154 @@
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Config.Tree;
+
+namespace Sidecar.Core.Config.Translation;
+
+/// <summary>Envoy <c>envoy.filters.network.http_connection_manager</c> to <see cref="HttpConnectionManagerModel"/>.</summary>
+internal static class HttpConnectionManagerTranslator
+{
+    public static HttpConnectionManagerModel? Translate(FieldReader h)
+    {
+        TranslationContext ctx = h.Context;
+        string? statPrefix = h.String("stat_prefix");
+        if (statPrefix is null)
+        {
+            ctx.Error(h.Node, "stat_prefix is required");
+        }
+        CodecType codec = h.Enum("codec_type", "AUTO", "HTTP1", "HTTP2") switch
+        {
+            "HTTP1" => CodecType.Http1,
+            "HTTP2" => CodecType.Http2,
+            _ => CodecType.Auto,
+        };
+        // Envoy default: upgrades are refused unless the connection manager lists them; routes may override.
+        bool webSocket = ReadUpgradeConfigs(ctx, h.Take("upgrade_configs"), allowFilters: true) ?? false;
+        RouteConfigModel? routes = null;
+        if (h.Take("route_config") is { } rc)
+        {
+            routes = RouteConfigTranslator.Translate(ctx, rc, webSocket);
+        }
+        else
+        {
+            h.Unsupported("rds", "rds (dynamic route discovery)");
+            h.Unsupported("scoped_routes", "scoped_routes");
+            ctx.Error(h.Node, "route_config is required");
+        }
+        long maxBody = ReadHttpFilters(ctx, h.Take("http_filters"), h.Node);
+        TimeSpan idle = TimeSpan.FromHours(1);
+        int maxHeaders = 100;
+        if (h.Message("common_http_protocol_options") is FieldReader cp)
+        {
+            idle = cp.Duration("idle_timeout") ?? idle;
+            maxHeaders = (int)(cp.Integer("max_headers_count", 1, int.MaxValue) ?? maxHeaders);
+            cp.Finish();
+        }
+        // Envoy caps max_request_headers_kb at 8192.
+        int maxHeadBytes = (int)(h.Integer("max_request_headers_kb", 1, 8192) ?? 60) * 1024;
+        HttpConnectionManagerModel? model = statPrefix is null || routes is null ? null : new HttpConnectionManagerModel
+        {
+            StatPrefix = statPrefix,
+            CodecType = codec,
+            RouteConfig = routes,
+            MaxRequestHeadersBytes = maxHeadBytes,
+            MaxHeadersCount = maxHeaders,
+            IdleTimeout = idle,
+            StreamIdleTimeout = h.Duration("stream_idle_timeout") ?? TimeSpan.FromMinutes(5),
+            RequestTimeout = h.Duration("request_timeout") ?? TimeSpan.Zero,
+            RequestHeadersTimeout = h.Duration("request_headers_timeout") ?? TimeSpan.Zero,
+            DrainTimeout = h.Duration("drain_timeout") ?? TimeSpan.FromSeconds(5),
+            UseRemoteAddress = h.Bool("use_remote_address") ?? false,
+            GenerateRequestId = h.Bool("generate_request_id") ?? true,
+            ServerName = h.String("server_name") ?? "envoy",
+            MaxRequestBodyBytes = maxBody,
+        };
+        h.Unsupported("http2_protocol_options", "http2_protocol_options (HTTP/2 is not implemented yet)");
+        // Access logging is our telemetry's job; Envoy access_log settings are accepted and not acted on (docs/CONFIG.md).
+        h.Ignore("access_log");
+        h.Finish();
+        return model;
+    }
+
+    /// <summary>
+    /// upgrade_configs[]: only "websocket" is implemented. Returns the websocket setting, or null when the
+    /// list does not mention websocket (so a route-level list without it inherits the HCM value).
+    /// </summary>
+    public static bool? ReadUpgradeConfigs(TranslationContext ctx, ConfigNode? node, bool allowFilters)
+    {
+        bool? webSocket = null;
+        foreach (ConfigNode item in ctx.Items(node))
+        {
+            FieldReader u = new(ctx, item);
+            if (!u.IsValid)
+            {
+                continue;
+            }
+            ConfigNode? typeNode = u.Take("upgrade_type");
+            string? type = typeNode is null ? null : ctx.String(typeNode);
+            bool enabled = u.Bool("enabled") ?? true;
+            if (allowFilters)
+            {
+                u.Unsupported("filters", "per-upgrade filter chains");
+            }
+            else
+            {
+                u.Unsupported("connect_config", "CONNECT termination");
+            }
+            u.Finish();
+            if (typeNode is null)
+            {
+                ctx.Error(item, "upgrade_type is required");
+            }
+            else if (type is not null && type.Equals("websocket", StringComparison.OrdinalIgnoreCase))
+            {
+                webSocket = enabled;
+            }
+            else if (type is not null)
+            {
+                ctx.Unsupported(typeNode, $"upgrade type \"{type}\" (only websocket)");
+            }
+        }
+        return webSocket;
+    }
+
+    /// <summary>
+    /// http_filters: the router (required, last) and the buffer filter; everything else is refused because
+    /// silently skipping e.g. an auth filter would open a hole. Returns the buffer limit (0 = none).
+    /// </summary>
+    private static long ReadHttpFilters(TranslationContext ctx, ConfigNode? node, ConfigNode hcm)
+    {
+        long maxBody = 0;
+        bool sawRouter = false;
+        System.Collections.Immutable.ImmutableArray<ConfigNode> items = ctx.Items(node);
+        for (int i = 0; i < items.Length; i++)
+        {
+            FieldReader f = new(ctx, items[i]);
+            if (!f.IsValid || ExtensionEntry.Read(f) is not ExtensionEntry e)
+            {
+                continue;
+            }
+            if (Extension.Router.Matches(e.Id))
+            {
+                sawRouter = true;
+                if (i != items.Length - 1)
+                {
+                    ctx.Error(items[i], "the router filter must be the last http filter");
+                }
+                e.FinishEmpty();
+            }
+            else if (Extension.Buffer.Matches(e.Id) && e.Config is FieldReader b)
+            {
+                maxBody = b.Integer("max_request_bytes", 1, uint.MaxValue) ?? 0;
+                b.Finish();
+            }
+            else
+            {
+                ctx.Unsupported(e.IdNode, $"http filter {e.Id}");
+            }
+        }
+        if (!sawRouter)
+        {
+            ctx.Error(node ?? hcm, "http_filters must end with envoy.filters.http.router");
+        }
+        return maxBody;
+    }
+}
