@@ -66,7 +66,7 @@ internal static class Program
                     return Usage();
             }
         }
-        var loaded = configPath is null ? ConfigLoader.LoadText(DefaultConfig.Text, "default-config.yaml") : ConfigLoader.LoadFile(configPath);
+        var loaded = configPath is null ? ConfigLoader.LoadText(DefaultConfig.Text, isJson: false) : ConfigLoader.LoadFile(configPath);
         if (!loaded.IsSuccess)
         {
             foreach (var e in loaded.Errors) Console.Error.WriteLine(ConfigErrorFormatter.FormatOne(e));
