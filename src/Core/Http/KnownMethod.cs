@@ -1,0 +1,3 @@
+namespace Sidecar.Core.Http;
+
+public enum KnownMethod : byte { Unknown, Get, Head, Post, Put, Delete, Connect, Options, Trace, Patch }
