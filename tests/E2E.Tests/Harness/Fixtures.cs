@@ -32,4 +32,15 @@ public static class Sidecars
         var sc = await SidecarProcess.Start(cfg, output);
         return (sc, port);
     }
+
+    /// <summary>A sidecar with every path → the python backend directly (cluster "backend"); a lax upstream
+    /// that would act on anything the proxy lets through (used for request-smuggling probes).</summary>
+    public static async Task<(SidecarProcess Sidecar, int Port)> InFrontOfBackend(UpstreamPeers peers, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        var cfg = new SidecarConfig();
+        var port = cfg.AddHttpListener([new RouteSpec("/", "backend")]);
+        cfg.AddCluster(new ClusterSpec("backend", peers.BackendPort));
+        var sc = await SidecarProcess.Start(cfg, output);
+        return (sc, port);
+    }
 }
