@@ -1,10 +1,79 @@
+using Sidecar.Core.Config;
+
 namespace Sidecar;
 
+/// <summary>Command line: <c>proxy</c>, <c>validate</c>, <c>version</c>. No logic beyond argument handling.</summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
-        Console.WriteLine("sidecar " + typeof(Program).Assembly.GetName().Version);
-        return args.Length == 0 ? 0 : 0;
+        string command = args.Length > 0 ? args[0] : "help";
+        switch (command)
+        {
+            case "version":
+            case "--version":
+                Console.WriteLine(Version.Text);
+                return 0;
+            case "validate":
+                return args.Length == 2 ? Validate(args[1]) : Usage();
+            case "proxy":
+                return await RunProxyAsync(args.AsSpan(1).ToArray());
+            default:
+                return Usage();
+        }
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("""
+            usage:
+              sidecar proxy [--config FILE] [--drain-time-s N]   run the proxy (embedded default config without --config)
+              sidecar validate FILE                              check a config; prints each problem with its field path
+              sidecar version                                    print the version
+            """);
+        return 2;
+    }
+
+    private static int Validate(string path)
+    {
+        var result = ConfigLoader.LoadFile(path);
+        if (result.IsSuccess)
+        {
+            Console.WriteLine($"{path}: OK");
+            return 0;
+        }
+        foreach (var e in result.Errors) Console.WriteLine(ConfigErrorFormatter.FormatOne(e));
+        Console.Error.WriteLine($"{path}: {result.Errors.Length} error(s)");
+        return 1;
+    }
+
+    private static async Task<int> RunProxyAsync(string[] args)
+    {
+        string? configPath = null;
+        double drainSeconds = 5;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--config" or "-c" when i + 1 < args.Length:
+                    configPath = args[++i];
+                    break;
+                case "--drain-time-s" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out double d):
+                    drainSeconds = d;
+                    i++;
+                    break;
+                default:
+                    return Usage();
+            }
+        }
+        var loaded = configPath is null ? ConfigLoader.LoadText(DefaultConfig.Text, "default-config.yaml") : ConfigLoader.LoadFile(configPath);
+        if (!loaded.IsSuccess)
+        {
+            foreach (var e in loaded.Errors) Console.Error.WriteLine(ConfigErrorFormatter.FormatOne(e));
+            Console.Error.WriteLine($"{configPath ?? "embedded default config"}: rejected ({loaded.Errors.Length} error(s))");
+            return 1;
+        }
+        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds));
+        return await host.RunAsync();
     }
 }

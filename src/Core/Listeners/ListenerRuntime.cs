@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Sidecar.Core.Detect;
+using Microsoft.AspNetCore.Connections;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Proxy;
+using Sidecar.Core.Tcp;
+using Sidecar.Core.Telemetry;
+using Sidecar.Core.Transport;
+
+namespace Sidecar.Core.Listeners;
+
+/// <summary>
+/// One bound listener: accepts connections, picks the filter chain, and starts the session for it.
+/// The accept loop only dispatches; each connection runs on its own async flow.
+/// </summary>
+public sealed class ListenerRuntime : IAsyncDisposable
+{
+    private readonly ListenerModel _model;
+    private readonly ProxyServices _services;
+    private readonly ListenerStats _stats;
+    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)[] _chains;
+    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)? _default;
+    private readonly FilterChainSelector _selector;
+    private readonly Dictionary<FilterChainModel, (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)> _byModel = [];
+    private IConnectionListener? _listener;
+    private Task? _acceptLoop;
+
+    public ListenerRuntime(ListenerModel model, ProxySnapshot snapshot, ProxyServices services, StatsStore stats)
+    {
+        _model = model;
+        _services = services;
+        _stats = new ListenerStats(stats, model.Address.Address + "_" + model.Address.Port);
+        _chains = new (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?)[model.FilterChains.Length];
+        for (int i = 0; i < _chains.Length; i++) _chains[i] = Compile(model.FilterChains[i], snapshot, stats);
+        if (model.DefaultFilterChain is { } d) _default = Compile(d, snapshot, stats);
+        foreach (var c in _chains) _byModel[c.Chain] = c;
+        if (_default is { } dc) _byModel[dc.Chain] = dc;
+        _selector = FilterChainSelector.Build(model);
+    }
+
+    public ListenerModel Model => _model;
+    public EndPoint? BoundEndPoint => _listener?.EndPoint;
+
+    private static (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?) Compile(FilterChainModel chain, ProxySnapshot snapshot, StatsStore stats) =>
+        (chain,
+         chain.Http is { } h ? SnapshotBuilder.BuildHttpChain(h, snapshot, stats) : null,
+         chain.TcpProxy is { } t ? SnapshotBuilder.BuildTcpChain(t, snapshot, stats) : null);
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        _listener = await SocketListener.BindAsync(_model.Address, _services.Transport, ct);
+        _acceptLoop = AcceptLoopAsync(_listener);
+    }
+
+    private async Task AcceptLoopAsync(IConnectionListener listener)
+    {
+        while (true)
+        {
+            ConnectionContext? connection;
+            try
+            {
+                connection = await listener.AcceptAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            if (connection is null) return;
+            if (_model.MaxConnections > 0 && _stats.DownstreamCxActive.Value >= _model.MaxConnections)
+            {
+                _stats.DownstreamCxOverflow.Increment();
+                connection.Abort();
+                _ = connection.DisposeAsync().AsTask();
+                continue;
+            }
+            _ = RunConnectionAsync(connection);
+        }
+    }
+
+    private async Task RunConnectionAsync(ConnectionContext connection)
+    {
+        _stats.DownstreamCxTotal.Increment();
+        _stats.DownstreamCxActive.Increment();
+        _services.Drain.ConnectionOpened();
+        try
+        {
+            var chain = await SelectChainAsync(connection);
+            if (chain is null)
+            {
+                _stats.NoFilterChainMatch.Increment();
+                return;
+            }
+            if (chain.Value.Http is { } http) await new Http1ProxySession(connection, http, _services).RunAsync();
+            else if (chain.Value.Tcp is { } tcp) await new TcpProxySession(connection, tcp, _services).RunAsync();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // The peer went away or we were forced to stop; the session already counted it.
+        }
+        finally
+        {
+            try
+            {
+                await connection.Transport.Input.CompleteAsync();
+                await connection.Transport.Output.CompleteAsync();
+                await connection.DisposeAsync();
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
+            {
+            }
+            _stats.DownstreamCxActive.Decrement();
+            _services.Drain.ConnectionClosed();
+        }
+    }
+
+    /// <summary>
+    /// Picks the filter chain as Envoy does. Only when some chain matches on TLS properties do we wait
+    /// for the first bytes (tls_inspector): server-first protocols on plain tcp_proxy chains must not
+    /// be held up waiting for a client that speaks second.
+    /// </summary>
+    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)?> SelectChainAsync(ConnectionContext connection)
+    {
+        int port = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+        string transport = "raw_buffer";
+        string? serverName = null;
+        string[] alpn = [];
+        if (_selector.NeedsTlsInspection)
+        {
+            var info = new ClientHelloInfo();
+            using var timeout = new CancellationTokenSource(_model.DetectTimeout);
+            PipeReader input = connection.Transport.Input;
+            try
+            {
+                while (true)
+                {
+                    ReadResult r = await input.ReadAsync(timeout.Token);
+                    ReadOnlySequence<byte> buffer = r.Buffer;
+                    ClientHelloStatus status = ClientHelloParser.TryParse(buffer, ref info);
+                    // Nothing is consumed: the chain's session reads the same bytes again.
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (status == ClientHelloStatus.Ok)
+                    {
+                        transport = "tls";
+                        serverName = info.ServerName;
+                        alpn = info.ApplicationProtocols;
+                        break;
+                    }
+                    if (status is ClientHelloStatus.NotTls) break;
+                    if (status == ClientHelloStatus.Malformed || r.IsCompleted) return null;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Envoy: listener_filters_timeout without continue_on_listener_filters_timeout closes the connection.
+                return null;
+            }
+        }
+        FilterChainModel? chain = _selector.Select(port, serverName, transport, alpn);
+        return chain is not null && _byModel.TryGetValue(chain, out var c) ? c : null;
+    }
+
+    /// <summary>Stops accepting (graceful drain step one); open connections are left to the drain.</summary>
+    public async Task StopAcceptingAsync()
+    {
+        if (_listener is null) return;
+        await _listener.UnbindAsync();
+        if (_acceptLoop is not null) await _acceptLoop;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_listener is not null) await _listener.DisposeAsync();
+    }
+}

@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Text;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http1;
+
+namespace Sidecar.Core.Proxy;
+
+/// <summary>
+/// Serialises forwarded heads straight from the received bytes: each kept field line is copied as
+/// is, hop-by-hop fields are dropped (RFC 9110 §7.6.1), and the proxy's own fields are appended.
+/// </summary>
+internal static class Http1HeadWriter
+{
+    public static void WriteRequestHead(PipeWriter w, Http1Head req, RouteModel route, VirtualHostModel vhost,
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+    {
+        HttpConnectionManagerModel hcm = chain.Model;
+        RouteConfigModel rc = hcm.RouteConfig;
+
+        // request-line: always origin-form towards the upstream (RFC 9112 §3.2.1), HTTP/1.1.
+        w.Write(req.Method);
+        w.Write(" "u8);
+        if (req.IsConnect) w.Write(req.Target);
+        else WritePath(w, req.PathAndQuery, route, action);
+        w.Write(" HTTP/1.1\r\n"u8);
+
+        bool upgrade = req.IsUpgradeRequest;
+        bool rewriteHost = action.HostRewriteLiteral is not null;
+        bool appendXff = hcm.UseRemoteAddress;
+        for (int i = 0; i < req.HeaderCount; i++)
+        {
+            KnownHeader known = req.GetKnownHeader(i);
+            switch (known)
+            {
+                case KnownHeader.Upgrade when upgrade:
+                    break;
+                case KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection or KnownHeader.TE
+                    or KnownHeader.Trailer or KnownHeader.TransferEncoding or KnownHeader.Upgrade:
+                    if (known == KnownHeader.TE && req.TeTrailers)
+                    {
+                        // "TE: trailers" is the one TE value a proxy passes on (gRPC depends on it).
+                        w.Write("te: trailers\r\n"u8);
+                    }
+                    continue;
+                case KnownHeader.Expect when req.ExpectContinue:
+                case KnownHeader.XForwardedProto:
+                case KnownHeader.Host when rewriteHost:
+                case KnownHeader.XForwardedFor when appendXff:
+                    continue;
+            }
+            ReadOnlySpan<byte> name = req.GetHeaderName(i);
+            if (req.ConnectionNamesOthers && IsNamedByConnection(req, name)) continue;
+            if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            w.Write(req.GetHeaderLine(i));
+            w.Write("\r\n"u8);
+        }
+
+        if (rewriteHost) WriteAsciiHeader(w, "host: "u8, action.HostRewriteLiteral!);
+        if (upgrade) w.Write("connection: upgrade\r\n"u8);
+        if (req.Framing == BodyFraming.Chunked) w.Write("transfer-encoding: chunked\r\n"u8);
+        w.Write("x-forwarded-proto: http\r\n"u8);
+        if (appendXff)
+        {
+            w.Write("x-forwarded-for: "u8);
+            if (req.ForwardedForIndex >= 0)
+            {
+                w.Write(req.GetHeaderValue(req.ForwardedForIndex));
+                w.Write(","u8);
+            }
+            w.Write(clientAddress);
+            w.Write("\r\n"u8);
+        }
+        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId) WriteRequestId(w);
+        if (action.Timeout > TimeSpan.Zero)
+        {
+            w.Write("x-envoy-expected-rq-timeout-ms: "u8);
+            WriteNumber(w, (long)action.Timeout.TotalMilliseconds);
+            w.Write("\r\n"u8);
+        }
+        WriteAdds(w, req, route.RequestHeaders);
+        WriteAdds(w, req, vhost.RequestHeaders);
+        WriteAdds(w, req, rc.RequestHeaders);
+        w.Write("\r\n"u8);
+    }
+
+    public static void WriteResponseHead(PipeWriter w, Http1Head resp, RouteModel route, VirtualHostModel vhost,
+        HttpChainRuntime chain, bool chunked, bool close, Http1Version clientVersion, long start, bool tunnel = false)
+    {
+        RouteConfigModel rc = chain.Model.RouteConfig;
+        int status = resp.StatusCode;
+        w.Write("HTTP/1.1 "u8);
+        WriteNumber(w, status);
+        w.Write(" "u8);
+        w.Write(resp.ReasonLength > 0 ? resp.Reason : LocalReply.ReasonPhrase(status));
+        w.Write("\r\n"u8);
+
+        for (int i = 0; i < resp.HeaderCount; i++)
+        {
+            KnownHeader known = resp.GetKnownHeader(i);
+            if (KnownHeaders.IsHopByHop(known) && !(tunnel && known == KnownHeader.Upgrade)) continue;
+            ReadOnlySpan<byte> name = resp.GetHeaderName(i);
+            if (name.Length == 6 && Ascii.EqualsIgnoreCase(name, "server"u8)) continue;
+            if (resp.ConnectionNamesOthers && IsNamedByConnection(resp, name)) continue;
+            if (IsRemovedOrOverwritten(name, route.ResponseHeaders, vhost.ResponseHeaders, rc.ResponseHeaders)) continue;
+            w.Write(resp.GetHeaderLine(i));
+            w.Write("\r\n"u8);
+        }
+
+        w.Write("server: "u8);
+        w.Write(chain.ServerName);
+        w.Write("\r\nx-envoy-upstream-service-time: "u8);
+        WriteNumber(w, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        w.Write("\r\n"u8);
+        if (tunnel && status == 101) w.Write("connection: upgrade\r\n"u8);
+        else if (chunked) w.Write("transfer-encoding: chunked\r\n"u8);
+        if (!tunnel)
+        {
+            if (close) w.Write("connection: close\r\n"u8);
+            else if (clientVersion == Http1Version.Http10) w.Write("connection: keep-alive\r\n"u8);
+        }
+        WriteAdds(w, resp, route.ResponseHeaders);
+        WriteAdds(w, resp, vhost.ResponseHeaders);
+        WriteAdds(w, resp, rc.ResponseHeaders);
+        w.Write("\r\n"u8);
+    }
+
+    /// <summary>1xx interim responses (other than 100 and 101) pass through as received.</summary>
+    public static void WriteInterim(PipeWriter w, Http1Head resp)
+    {
+        w.Write("HTTP/1.1 "u8);
+        WriteNumber(w, resp.StatusCode);
+        w.Write(" "u8);
+        w.Write(resp.Reason);
+        w.Write("\r\n"u8);
+        for (int i = 0; i < resp.HeaderCount; i++)
+        {
+            if (KnownHeaders.IsHopByHop(resp.GetKnownHeader(i))) continue;
+            w.Write(resp.GetHeaderLine(i));
+            w.Write("\r\n"u8);
+        }
+        w.Write("\r\n"u8);
+    }
+
+    private static void WritePath(PipeWriter w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
+    {
+        string? rewrite = action.PrefixRewrite;
+        if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
+        {
+            w.Write(path);
+            return;
+        }
+        int matched = Math.Min(route.Match.Value.Length, path.Length);
+        WriteAscii(w, rewrite);
+        w.Write(path[matched..]);
+    }
+
+    private static bool IsNamedByConnection(Http1Head head, ReadOnlySpan<byte> name)
+    {
+        for (int i = 0; i < head.HeaderCount; i++)
+        {
+            if (head.GetKnownHeader(i) != KnownHeader.Connection) continue;
+            ReadOnlySpan<byte> value = head.GetHeaderValue(i);
+            foreach (Range r in value.Split((byte)','))
+            {
+                if (Ascii.EqualsIgnoreCase(value[r].Trim(" \t"u8), name)) return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsRemovedOrOverwritten(ReadOnlySpan<byte> name, HeaderMutationModel a, HeaderMutationModel b, HeaderMutationModel c)
+        => Matches(name, a) || Matches(name, b) || Matches(name, c);
+
+    private static bool Matches(ReadOnlySpan<byte> name, HeaderMutationModel m)
+    {
+        if (m.IsEmpty) return false;
+        foreach (string r in m.Remove)
+        {
+            if (Ascii.EqualsIgnoreCase(name, r)) return true;
+        }
+        foreach (HeaderValueOptionModel add in m.Add)
+        {
+            if (add.Action == HeaderAppendAction.OverwriteIfExistsOrAdd && Ascii.EqualsIgnoreCase(name, add.Name)) return true;
+        }
+        return false;
+    }
+
+    private static void WriteAdds(PipeWriter w, Http1Head head, HeaderMutationModel m)
+    {
+        if (m.Add.IsDefaultOrEmpty) return;
+        foreach (HeaderValueOptionModel add in m.Add)
+        {
+            if (add.Action == HeaderAppendAction.AddIfAbsent && IndexOfName(head, add.Name) >= 0) continue;
+            w.Write(add.Line);
+        }
+    }
+
+    private static int IndexOfName(Http1Head head, string name)
+    {
+        for (int i = 0; i < head.HeaderCount; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(head.GetHeaderName(i), name)) return i;
+        }
+        return -1;
+    }
+
+    private static void WriteRequestId(PipeWriter w)
+    {
+        Span<byte> s = w.GetSpan(64);
+        "x-request-id: "u8.CopyTo(s);
+        Guid.NewGuid().TryFormat(s[14..], out int n, "D");
+        s[14 + n] = (byte)'\r';
+        s[15 + n] = (byte)'\n';
+        w.Advance(16 + n);
+    }
+
+    private static void WriteAsciiHeader(PipeWriter w, ReadOnlySpan<byte> prefix, string value)
+    {
+        w.Write(prefix);
+        WriteAscii(w, value);
+        w.Write("\r\n"u8);
+    }
+
+    private static void WriteAscii(PipeWriter w, string value)
+    {
+        Span<byte> s = w.GetSpan(value.Length);
+        int n = Encoding.ASCII.GetBytes(value, s);
+        w.Advance(n);
+    }
+
+    public static void WriteNumber(PipeWriter w, long value)
+    {
+        Span<byte> s = w.GetSpan(20);
+        Utf8Formatter.TryFormat(value, s, out int n);
+        w.Advance(n);
+    }
+}

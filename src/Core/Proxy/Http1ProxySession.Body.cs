@@ -1,0 +1,277 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http1;
+using Sidecar.Core.Pools;
+
+namespace Sidecar.Core.Proxy;
+
+internal sealed partial class Http1ProxySession
+{
+    private long _requestRemaining;
+    private bool _requestTrailerStarted;
+    private bool _responseTrailerStarted;
+
+    /// <summary>
+    /// Sends the request body when it is already in the receive buffer (the common small-request case,
+    /// handled without a second task). Returns complete=false when the rest must be pumped.
+    /// </summary>
+    private (bool Complete, bool Ok) TryForwardBufferedRequestBody(PipeWriter upstream)
+    {
+        _requestRemaining = _request.ContentLength;
+        _requestChunks.Reset();
+        _requestTrailerStarted = false;
+        if (!_in.TryRead(out ReadResult r)) return (false, true);
+        ReadOnlySequence<byte> buffer = r.Buffer;
+        if (_request.Framing == BodyFraming.ContentLength)
+        {
+            long take = Math.Min(buffer.Length, _requestRemaining);
+            Write(upstream, buffer.Slice(0, take));
+            _requestRemaining -= take;
+            _in.AdvanceTo(buffer.GetPosition(take));
+            return (_requestRemaining == 0, true);
+        }
+        var reader = new SequenceReader<byte>(buffer);
+        ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true);
+        _in.AdvanceTo(reader.Position);
+        return (step == ChunkStep.Done, step != ChunkStep.Error);
+    }
+
+    /// <summary>Streams the rest of the request body while the response is read (an echoing upstream would otherwise deadlock).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> PumpRequestBodyAsync(PipeWriter upstream)
+    {
+        try
+        {
+            while (true)
+            {
+                ReadResult r = await _in.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled)
+                {
+                    _in.AdvanceTo(buffer.Start);
+                    if (_timedOut) return false;
+                    continue;
+                }
+                bool done;
+                if (_request.Framing == BodyFraming.ContentLength)
+                {
+                    long take = Math.Min(buffer.Length, _requestRemaining);
+                    Write(upstream, buffer.Slice(0, take));
+                    _requestRemaining -= take;
+                    _in.AdvanceTo(buffer.GetPosition(take));
+                    done = _requestRemaining == 0;
+                }
+                else
+                {
+                    var reader = new SequenceReader<byte>(buffer);
+                    ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true);
+                    _in.AdvanceTo(reader.Position, buffer.End);
+                    if (step == ChunkStep.Error) return false;
+                    done = step == ChunkStep.Done;
+                }
+                FlushResult f = await upstream.FlushAsync();
+                if (done) return true;
+                if (f.IsCompleted || f.IsCanceled) return false;
+                if (r.IsCompleted) return false;
+            }
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // The exchange was aborted and the upstream pipe completed under us.
+            return false;
+        }
+    }
+
+    /// <summary>Reads and discards a request body we answer locally, so keep-alive can continue.</summary>
+    private async ValueTask<bool> SkipRequestBodyAsync()
+    {
+        if (_request.Framing == BodyFraming.None) return true;
+        _requestRemaining = _request.ContentLength;
+        _requestChunks.Reset();
+        _requestTrailerStarted = false;
+        while (true)
+        {
+            ReadResult r = await _in.ReadAsync();
+            ReadOnlySequence<byte> buffer = r.Buffer;
+            if (_request.Framing == BodyFraming.ContentLength)
+            {
+                long take = Math.Min(buffer.Length, _requestRemaining);
+                _requestRemaining -= take;
+                _in.AdvanceTo(buffer.GetPosition(take));
+                if (_requestRemaining == 0) return true;
+            }
+            else
+            {
+                var reader = new SequenceReader<byte>(buffer);
+                ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, null, reencode: false);
+                _in.AdvanceTo(reader.Position, buffer.End);
+                if (step == ChunkStep.Done) return true;
+                if (step == ChunkStep.Error) return false;
+            }
+            if (r.IsCompleted || r.IsCanceled) return false;
+        }
+    }
+
+    /// <summary>Streams the response body to the client with backpressure (flush per read), re-framing as needed.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardResponseBodyAsync(UpstreamConnection upstream, BodyFraming framing, bool chunkOut)
+    {
+        if (framing == BodyFraming.None) return true;
+        PipeReader input = upstream.Input;
+        long remaining = _response.ContentLength;
+        _responseChunks.Reset();
+        _responseTrailerStarted = false;
+        try
+        {
+            while (true)
+            {
+                Arm(Hcm.StreamIdleTimeout, input, null);
+                ReadResult r = await input.ReadAsync();
+                Disarm();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    if (_timedOut) return false;
+                    continue;
+                }
+                bool done;
+                switch (framing)
+                {
+                    case BodyFraming.ContentLength:
+                    {
+                        long take = Math.Min(buffer.Length, remaining);
+                        Write(_out, buffer.Slice(0, take));
+                        remaining -= take;
+                        input.AdvanceTo(buffer.GetPosition(take));
+                        done = remaining == 0;
+                        break;
+                    }
+                    case BodyFraming.Chunked:
+                    {
+                        var reader = new SequenceReader<byte>(buffer);
+                        ChunkStep step = CopyChunks(ref reader, ref _responseChunks, ref _responseTrailerStarted, _out, chunkOut);
+                        input.AdvanceTo(reader.Position, buffer.End);
+                        if (step == ChunkStep.Error) return false;
+                        done = step == ChunkStep.Done;
+                        break;
+                    }
+                    default:
+                    {
+                        if (!buffer.IsEmpty)
+                        {
+                            if (chunkOut) WriteChunkHeader(_out, buffer.Length);
+                            Write(_out, buffer);
+                            if (chunkOut) _out.Write("\r\n"u8);
+                        }
+                        input.AdvanceTo(buffer.End);
+                        done = r.IsCompleted;
+                        if (done && chunkOut) _out.Write("0\r\n\r\n"u8);
+                        break;
+                    }
+                }
+                Arm(Hcm.StreamIdleTimeout, null, _out);
+                FlushResult f = await _out.FlushAsync();
+                Disarm();
+                if (done) return true;
+                if (f.IsCompleted || f.IsCanceled) return false;
+                if (r.IsCompleted) return false;
+            }
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    private enum ChunkStep : byte { NeedMore, Done, Error }
+
+    /// <summary>Decodes chunks from <paramref name="reader"/> and writes them re-framed (or raw when <paramref name="reencode"/> is false and a target exists).</summary>
+    private static ChunkStep CopyChunks(ref SequenceReader<byte> reader, ref ChunkedDecoder decoder, ref bool trailerStarted, PipeWriter? target, bool reencode)
+    {
+        while (true)
+        {
+            ChunkedStatus s = decoder.Read(ref reader, out ReadOnlySequence<byte> data, out _);
+            switch (s)
+            {
+                case ChunkedStatus.Data:
+                    if (target is null) break;
+                    if (reencode) WriteChunkHeader(target, data.Length);
+                    Write(target, data);
+                    if (reencode) target.Write("\r\n"u8);
+                    break;
+                case ChunkedStatus.Trailer:
+                    if (target is null) break;
+                    if (reencode && !trailerStarted)
+                    {
+                        target.Write("0\r\n"u8);
+                        trailerStarted = true;
+                    }
+                    Write(target, data);
+                    break;
+                case ChunkedStatus.Done:
+                    if (target is not null)
+                    {
+                        if (reencode && !trailerStarted) target.Write("0\r\n"u8);
+                        target.Write("\r\n"u8);
+                    }
+                    return ChunkStep.Done;
+                case ChunkedStatus.NeedMore:
+                    return ChunkStep.NeedMore;
+                default:
+                    return ChunkStep.Error;
+            }
+        }
+    }
+
+    private static void WriteChunkHeader(PipeWriter w, long length)
+    {
+        Span<byte> s = w.GetSpan(20);
+        Utf8Formatter.TryFormat(length, s, out int n, new StandardFormat('x'));
+        s[n] = (byte)'\r';
+        s[n + 1] = (byte)'\n';
+        w.Advance(n + 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(PipeWriter w, in ReadOnlySequence<byte> data)
+    {
+        if (data.IsSingleSegment)
+        {
+            w.Write(data.FirstSpan);
+            return;
+        }
+        foreach (ReadOnlyMemory<byte> segment in data) w.Write(segment.Span);
+    }
+
+    /// <summary>After 101 Switching Protocols or a 2xx to CONNECT: relay bytes both ways until either side closes.</summary>
+    private async ValueTask<bool> TunnelAsync(UpstreamConnection upstream, RouteModel route, VirtualHostModel vhost, long start)
+    {
+        Http1HeadWriter.WriteResponseHead(_out, _response, route, vhost, _chain, chunked: false, close: false, _request.Version, start, tunnel: true);
+        _chain.Stats.CountResponse(_response.StatusCode);
+        _chain.Stats.DownstreamCxUpgradesTotal.Increment();
+        await _out.FlushAsync();
+        Task up = Tcp.PipeRelay.CopyAsync(_in, upstream.Output);
+        Task down = Tcp.PipeRelay.CopyAsync(upstream.Input, _out);
+        await Task.WhenAny(up, down);
+        // One side ended: close the other so neither task outlives the tunnel.
+        upstream.Abort();
+        _downstream.Abort();
+        try
+        {
+            await Task.WhenAll(up, down);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // Ending a tunnel by abort is the normal way for one of the two directions to stop.
+        }
+        return false;
+    }
+}

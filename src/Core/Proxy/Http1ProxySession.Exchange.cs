@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http1;
+using Sidecar.Core.Pools;
+using Sidecar.Core.Transport;
+
+namespace Sidecar.Core.Proxy;
+
+internal sealed partial class Http1ProxySession
+{
+    private enum UpstreamResult : byte { Ok, Failed }
+
+    /// <summary>
+    /// One request/response exchange with an upstream.
+    /// <list type="number">
+    /// <item>Pick a cluster (weighted), take a circuit-breaker slot, pick an endpoint.</item>
+    /// <item>Reuse an idle pooled connection or connect (connect_timeout).</item>
+    /// <item>Write the request head; send the body inline when it is already buffered, else pump it concurrently.</item>
+    /// <item>Read the response head within the route timeout; retry per retry_policy when nothing was sent downstream yet.</item>
+    /// <item>Write the response head and stream the body; return the upstream connection to its pool when clean.</item>
+    /// </list>
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExchangeAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action)
+    {
+        // :: Step 1 — cluster, circuit breaker, endpoint
+        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
+            ? action.Cluster
+            : WeightedPick(action.WeightedClusters);
+        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        {
+            _chain.Stats.NoCluster.Increment();
+            return await ReplyLocalAsync(ProxyError.NoCluster);
+        }
+        if (!cluster.State.TryAcquireRequest())
+        {
+            cluster.Stats.UpstreamRqPendingOverflow.Increment();
+            return await ReplyLocalAsync(ProxyError.UpstreamOverflow);
+        }
+        try
+        {
+            RetryPolicyModel? retry = action.RetryPolicy ?? vhost.RetryPolicy;
+            // Only a request with no body (or whose body is already fully received) can be replayed.
+            bool replayable = _request.Framing == BodyFraming.None;
+            int attemptsLeft = replayable && retry is not null ? retry.NumRetries : 0;
+            bool retried = false;
+            long start = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                cluster.Stats.UpstreamRqTotal.Increment();
+                cluster.Stats.UpstreamRqActive.Increment();
+                AttemptOutcome outcome;
+                try
+                {
+                    outcome = await AttemptAsync(route, vhost, action, cluster, start, retry, attemptsLeft > 0);
+                }
+                finally
+                {
+                    cluster.Stats.UpstreamRqActive.Decrement();
+                }
+                if (outcome.Error == ProxyError.None)
+                {
+                    if (retried) cluster.Stats.UpstreamRqRetrySuccess.Increment();
+                    return outcome.KeepAlive;
+                }
+                if (outcome.Retry && attemptsLeft > 0)
+                {
+                    attemptsLeft--;
+                    retried = true;
+                    cluster.Stats.UpstreamRqRetry.Increment();
+                    continue;
+                }
+                if (outcome.ResponseStarted)
+                {
+                    // Part of the response is already with the client: all we can do is close.
+                    return false;
+                }
+                ProxyError error = retried && outcome.Error == ProxyError.UpstreamConnectFailure ? ProxyError.UpstreamRetryLimitExceeded : outcome.Error;
+                return await ReplyLocalAsync(error) && outcome.RequestBodyConsumed;
+            }
+        }
+        finally
+        {
+            cluster.State.ReleaseRequest();
+        }
+    }
+
+    private readonly record struct AttemptOutcome(ProxyError Error, bool KeepAlive, bool Retry, bool ResponseStarted, bool RequestBodyConsumed);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptOutcome> AttemptAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action,
+        ClusterRuntime cluster, long start, RetryPolicyModel? retry, bool canRetry)
+    {
+        // :: Step 2 — connection
+        (UpstreamConnection? upstream, ProxyError connectError) = await GetConnectionAsync(cluster);
+        if (upstream is null)
+        {
+            bool retryConnect = canRetry && retry is not null && (retry.RetryOn & (RetryOn.ConnectFailure | RetryOn.FiveXx | RetryOn.GatewayError | RetryOn.Reset)) != 0;
+            return new AttemptOutcome(connectError, false, retryConnect, false, _request.Framing == BodyFraming.None);
+        }
+        _activeUpstream = upstream;
+        bool reusable = false;
+        try
+        {
+            // :: Step 3 — request head and body
+            Http1HeadWriter.WriteRequestHead(upstream.Output, _request, route, vhost, action, _chain, _clientAddress);
+            upstream.RequestCount++;
+            ValueTask<bool> bodyPump = default;
+            bool pumping = false;
+            bool bodyDone = true;
+            if (_request.Framing != BodyFraming.None)
+            {
+                if (_request.ExpectContinue)
+                {
+                    // Envoy answers 100-continue itself and does not forward Expect (proxy_100_continue off).
+                    _out.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+                    await _out.FlushAsync();
+                }
+                (bool complete, bool ok) = TryForwardBufferedRequestBody(upstream.Output);
+                if (!ok) return new AttemptOutcome(ProxyError.BadRequest, false, false, false, false);
+                if (!complete)
+                {
+                    bodyPump = PumpRequestBodyAsync(upstream.Output);
+                    pumping = true;
+                    bodyDone = false;
+                }
+            }
+            FlushResult flushed = await upstream.Output.FlushAsync();
+            if (flushed.IsCompleted) return Failed(ProxyError.UpstreamConnectionTermination, upstream, canRetry, retry);
+
+            // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated)
+            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
+            while (true)
+            {
+                UpstreamHeadStatus hs = await ReadResponseHeadAsync(upstream, timeout);
+                if (hs != UpstreamHeadStatus.Ok)
+                {
+                    if (pumping) upstream.Abort();
+                    if (pumping) await bodyPump;
+                    ProxyError e = hs switch
+                    {
+                        UpstreamHeadStatus.Timeout => ProxyError.UpstreamRequestTimeout,
+                        UpstreamHeadStatus.Malformed => ProxyError.UpstreamProtocolError,
+                        _ => ProxyError.UpstreamConnectionTermination,
+                    };
+                    if (hs == UpstreamHeadStatus.Timeout) cluster.Stats.UpstreamRqTimeout.Increment();
+                    // A reused keep-alive connection closed by the peer before answering is replayed once, like Envoy.
+                    bool staleRetry = hs == UpstreamHeadStatus.Closed && upstream.Reused && !pumping && _request.Framing == BodyFraming.None;
+                    AttemptOutcome o = Failed(e, upstream, canRetry || staleRetry, staleRetry ? null : retry);
+                    return o with { RequestBodyConsumed = bodyDone && !pumping };
+                }
+                int status = _response.StatusCode;
+                if (status is >= 100 and < 200 && status != 101)
+                {
+                    if (status != 100) await ForwardInterimAsync();
+                    continue;
+                }
+                break;
+            }
+
+            int code = _response.StatusCode;
+            cluster.Stats.CountResponse(code);
+            if (canRetry && retry is not null && IsRetriableStatus(retry, code) && !pumping)
+            {
+                // The response is dropped: the connection cannot be reused without reading it, so close it.
+                upstream.Abort();
+                return new AttemptOutcome(ProxyError.UpstreamConnectionTermination, false, true, false, true);
+            }
+
+            // :: Step 5 — response to the client
+            if (code == 101 || (_request.IsConnect && code is >= 200 and < 300))
+            {
+                if (pumping) await bodyPump;
+                await TunnelAsync(upstream, route, vhost, start);
+                return new AttemptOutcome(ProxyError.None, false, false, true, true);
+            }
+            bool closeDownstream = ShouldClose || pumping && !bodyDone;
+            BodyFraming upstreamFraming = Http1HeadParser.ResponseFraming(_response, _request.KnownMethod);
+            bool chunkOut = upstreamFraming is BodyFraming.Chunked or BodyFraming.UntilClose && _request.Version == Http1Version.Http11;
+            if (upstreamFraming == BodyFraming.UntilClose && !chunkOut) closeDownstream = true;
+            Http1HeadWriter.WriteResponseHead(_out, _response, route, vhost, _chain, chunkOut, closeDownstream, _request.Version, start);
+            _chain.Stats.CountResponse(code);
+            bool responseOk = await ForwardResponseBodyAsync(upstream, upstreamFraming, chunkOut);
+            if (pumping) bodyDone = await bodyPump;
+            FlushResult f = await _out.FlushAsync();
+            if (!responseOk) return new AttemptOutcome(ProxyError.UpstreamConnectionTermination, false, false, true, false);
+
+            reusable = bodyDone && _response.KeepAlive && upstreamFraming != BodyFraming.UntilClose
+                && (cluster.Model.MaxRequestsPerConnection == 0 || upstream.RequestCount < cluster.Model.MaxRequestsPerConnection);
+            return new AttemptOutcome(ProxyError.None, !closeDownstream && !f.IsCompleted && bodyDone, false, true, bodyDone);
+        }
+        finally
+        {
+            _activeUpstream = null;
+            if (reusable) cluster.Pool.Release(upstream);
+            else
+            {
+                cluster.Stats.UpstreamCxDestroy.Increment();
+                cluster.Stats.UpstreamCxActive.Decrement();
+                cluster.State.ReleaseConnection();
+                await upstream.DisposeAsync();
+            }
+        }
+    }
+
+    private static AttemptOutcome Failed(ProxyError e, UpstreamConnection upstream, bool canRetry, RetryPolicyModel? retry)
+    {
+        upstream.Abort();
+        bool retryable = canRetry && (retry is null || (retry.RetryOn & (RetryOn.Reset | RetryOn.FiveXx | RetryOn.GatewayError)) != 0);
+        if (e == ProxyError.UpstreamRequestTimeout) retryable = canRetry && retry is not null && retry.PerTryTimeout > TimeSpan.Zero;
+        return new AttemptOutcome(e, false, retryable, false, true);
+    }
+
+    private static bool IsRetriableStatus(RetryPolicyModel retry, int code)
+    {
+        if ((retry.RetryOn & RetryOn.FiveXx) != 0 && code >= 500) return true;
+        if ((retry.RetryOn & RetryOn.GatewayError) != 0 && code is 502 or 503 or 504) return true;
+        if ((retry.RetryOn & RetryOn.RetriableStatusCodes) != 0)
+        {
+            foreach (int c in retry.RetriableStatusCodes) if (c == code) return true;
+        }
+        return false;
+    }
+
+    private string WeightedPick(System.Collections.Immutable.ImmutableArray<WeightedClusterModel> clusters)
+    {
+        int total = 0;
+        foreach (var c in clusters) total += c.Weight;
+        int r = Random.Shared.Next(total);
+        foreach (var c in clusters)
+        {
+            if (r < c.Weight) return c.Name;
+            r -= c.Weight;
+        }
+        return clusters[^1].Name;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster)
+    {
+        var endpoint = cluster.State.Pick();
+        if (endpoint is null)
+        {
+            cluster.Stats.UpstreamCxNoneHealthy.Increment();
+            return (null, ProxyError.NoHealthyUpstream);
+        }
+        UpstreamConnection? pooled = cluster.Pool.TryAcquire(endpoint);
+        if (pooled is not null) return (pooled, ProxyError.None);
+
+        if (!cluster.State.TryAcquireConnection())
+        {
+            cluster.Stats.UpstreamCxOverflow.Increment();
+            return (null, ProxyError.UpstreamOverflow);
+        }
+        cluster.Stats.UpstreamCxTotal.Increment();
+        var (result, context) = await _services.Connector.ConnectAsync(endpoint.EndPoint, cluster.Model.ConnectTimeout, _services.Drain.Force);
+        if (result != ConnectResult.Connected)
+        {
+            cluster.State.ReleaseConnection();
+            cluster.Stats.UpstreamCxConnectFail.Increment();
+            if (result == ConnectResult.TimedOut) cluster.Stats.UpstreamCxConnectTimeout.Increment();
+            return (null, ProxyError.UpstreamConnectFailure);
+        }
+        cluster.Stats.UpstreamCxActive.Increment();
+        return (new UpstreamConnection(context!, endpoint), ProxyError.None);
+    }
+
+    private enum UpstreamHeadStatus : byte { Ok, Closed, Timeout, Malformed }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<UpstreamHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, TimeSpan timeout)
+    {
+        _response.Reset();
+        PipeReader input = upstream.Input;
+        Arm(timeout, input, null);
+        try
+        {
+            while (true)
+            {
+                ReadResult r = await input.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    if (_timedOut) return UpstreamHeadStatus.Timeout;
+                    continue;
+                }
+                var reader = new SequenceReader<byte>(buffer);
+                Http1ParseStatus status = Http1HeadParser.ParseResponse(ref reader, _response, Http1Limits.Default, out _);
+                if (status == Http1ParseStatus.Complete)
+                {
+                    input.AdvanceTo(reader.Position);
+                    return UpstreamHeadStatus.Ok;
+                }
+                if (status == Http1ParseStatus.Error)
+                {
+                    input.AdvanceTo(buffer.End);
+                    return UpstreamHeadStatus.Malformed;
+                }
+                input.AdvanceTo(reader.Position, buffer.End);
+                if (r.IsCompleted) return UpstreamHeadStatus.Closed;
+            }
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    private async ValueTask ForwardInterimAsync()
+    {
+        Http1HeadWriter.WriteInterim(_out, _response);
+        await _out.FlushAsync();
+    }
+}

@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Connections;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http1;
+using Sidecar.Core.Lifecycle;
+using Sidecar.Core.Pools;
+
+namespace Sidecar.Core.Proxy;
+
+/// <summary>
+/// One downstream HTTP/1.1 connection through an http_connection_manager chain.
+/// <list type="number">
+/// <item>Read and parse a request head (idle timeout, then request_headers_timeout once bytes arrive).</item>
+/// <item>Match a route on the snapshot taken for this connection.</item>
+/// <item>Answer locally (direct_response, redirect, errors) or run an upstream exchange (<c>.Exchange.cs</c>).</item>
+/// <item>Loop for keep-alive and pipelining until close, drain or timeout.</item>
+/// </list>
+/// All of it runs as one async flow per connection, so steady-state requests allocate nothing:
+/// buffers are pooled, heads are reused, deadlines are fields read by the <see cref="Heartbeat"/>.
+/// </summary>
+internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
+{
+    private readonly ConnectionContext _downstream;
+    private readonly PipeReader _in;
+    private readonly PipeWriter _out;
+    private readonly HttpChainRuntime _chain;
+    private readonly ProxyServices _services;
+    private readonly Http1Head _request = new();
+    private readonly Http1Head _response = new();
+    private readonly byte[] _clientAddress;
+    private ChunkedDecoder _requestChunks;
+    private ChunkedDecoder _responseChunks;
+
+    // Deadline state, written by the session and read by the heartbeat thread.
+    private long _deadline = long.MaxValue;
+    private PipeReader? _waitingReader;
+    private PipeWriter? _waitingWriter;
+    private volatile bool _timedOut;
+    private volatile bool _idle;
+    private volatile UpstreamConnection? _activeUpstream;
+
+    public Http1ProxySession(ConnectionContext downstream, HttpChainRuntime chain, ProxyServices services)
+    {
+        _downstream = downstream;
+        _in = downstream.Transport.Input;
+        _out = downstream.Transport.Output;
+        _chain = chain;
+        _services = services;
+        _clientAddress = downstream.RemoteEndPoint is IPEndPoint ip
+            ? System.Text.Encoding.ASCII.GetBytes(ip.Address.ToString())
+            : "unknown"u8.ToArray();
+    }
+
+    private HttpConnectionManagerModel Hcm => _chain.Model;
+
+    public async Task RunAsync()
+    {
+        var stats = _chain.Stats;
+        stats.DownstreamCxTotal.Increment();
+        stats.DownstreamCxHttp1Total.Increment();
+        stats.DownstreamCxActive.Increment();
+        _services.Heartbeat.Register(this);
+        using var drainRegistration = _services.Drain.Graceful.UnsafeRegister(static s => ((Http1ProxySession)s!).OnDrain(), this);
+        using var forceRegistration = _services.Drain.Force.UnsafeRegister(static s => ((Http1ProxySession)s!).OnForce(), this);
+        try
+        {
+            while (!_services.Drain.IsDraining)
+            {
+                // :: Step 1 — request head
+                HeadResult head = await ReadRequestHeadAsync();
+                if (head == HeadResult.Closed) break;
+                if (head == HeadResult.Error) break;
+
+                stats.DownstreamRqTotal.Increment();
+                stats.DownstreamRqHttp1Total.Increment();
+                stats.DownstreamRqActive.Increment();
+                bool keepAlive;
+                try
+                {
+                    keepAlive = await HandleRequestAsync();
+                }
+                finally
+                {
+                    stats.DownstreamRqActive.Decrement();
+                }
+                if (!keepAlive) break;
+            }
+        }
+        catch (ConnectionResetException)
+        {
+            stats.DownstreamRqRxReset.Increment();
+        }
+        catch (IOException)
+        {
+            stats.DownstreamRqRxReset.Increment();
+        }
+        catch (OperationCanceledException)
+        {
+            // Forced shutdown or abort.
+        }
+        finally
+        {
+            _services.Heartbeat.Unregister(this);
+            UpstreamConnection? up = _activeUpstream;
+            if (up is not null) await up.DisposeAsync();
+            stats.DownstreamCxActive.Decrement();
+            stats.DownstreamCxDestroy.Increment();
+            Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _request.Dispose();
+        _response.Dispose();
+    }
+
+    private enum HeadResult : byte { Ready, Closed, Error }
+
+    /// <summary>Reads until a complete request head; answers 400/408/431 itself on failure.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadResult> ReadRequestHeadAsync()
+    {
+        _request.Reset();
+        Http1Limits limits = _chain.Limits;
+        bool sawBytes = false;
+        _idle = true;
+        Arm(Hcm.IdleTimeout, _in, null);
+        try
+        {
+            while (true)
+            {
+                if (_services.Drain.IsDraining && !sawBytes) return HeadResult.Closed;
+                ReadResult r = await _in.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled)
+                {
+                    _in.AdvanceTo(buffer.Start);
+                    if (_timedOut)
+                    {
+                        if (!sawBytes)
+                        {
+                            _chain.Stats.DownstreamCxIdleTimeout.Increment();
+                            return HeadResult.Closed;
+                        }
+                        _chain.Stats.DownstreamRqHeaderTimeout.Increment();
+                        await ReplyErrorAndCloseAsync(ProxyError.RequestHeadersTimeout, Http1Error.None);
+                        return HeadResult.Error;
+                    }
+                    continue;
+                }
+
+                var reader = new SequenceReader<byte>(buffer);
+                Http1ParseStatus status = Http1HeadParser.ParseRequest(ref reader, _request, limits, out Http1Error error);
+                if (status == Http1ParseStatus.Complete)
+                {
+                    _in.AdvanceTo(reader.Position);
+                    return HeadResult.Ready;
+                }
+                if (status == Http1ParseStatus.Error)
+                {
+                    _in.AdvanceTo(buffer.End);
+                    _chain.Stats.DownstreamCxProtocolError.Increment();
+                    await ReplyErrorAndCloseAsync(ProxyError.BadRequest, error);
+                    return HeadResult.Error;
+                }
+                if (!sawBytes && !buffer.IsEmpty)
+                {
+                    // request_headers_timeout runs from the first byte of a request (Envoy semantics).
+                    sawBytes = true;
+                    _idle = false;
+                    Arm(Hcm.EffectiveRequestHeadersTimeout, _in, null);
+                }
+                _in.AdvanceTo(reader.Position, buffer.End);
+                if (r.IsCompleted) return HeadResult.Closed;
+            }
+        }
+        finally
+        {
+            _idle = false;
+            Disarm();
+        }
+    }
+
+    /// <summary>Routes one parsed request and produces its response. Returns whether the connection stays open.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> HandleRequestAsync()
+    {
+        // :: Step 2 — route on this connection's snapshot
+        Http1Head request = _request;
+        RouteModel? route = _chain.Routes.Match(ref request, out VirtualHostModel? vhost);
+        if (route is null)
+        {
+            _chain.Stats.NoRoute.Increment();
+            return await ReplyLocalAsync(ProxyError.NoRoute);
+        }
+        if (route.DirectResponse is { } direct)
+        {
+            _chain.Stats.RqDirectResponse.Increment();
+            if (!await SkipRequestBodyAsync()) return false;
+            return await ReplyConfiguredAsync(direct.Status, default, direct.Body);
+        }
+        if (route.Redirect is { } redirect)
+        {
+            _chain.Stats.RqRedirect.Increment();
+            if (!await SkipRequestBodyAsync()) return false;
+            byte[] location = RedirectBuilder.Build(redirect, _request);
+            return await ReplyConfiguredAsync(redirect.ResponseCode, location, default);
+        }
+
+        // :: Step 3 — forward upstream
+        return await ExchangeAsync(route, vhost!, route.Action!);
+    }
+
+    private bool ShouldClose => !_request.KeepAlive || _services.Drain.IsDraining;
+
+    private async ValueTask<bool> ReplyLocalAsync(ProxyError error)
+    {
+        bool close = ShouldClose || _request.Framing != BodyFraming.None;
+        LocalReply.Write(_out, error, Http1Error.None, close, _chain.ServerName);
+        _chain.Stats.CountResponse(LocalReply.StatusCode(error, Http1Error.None));
+        FlushResult f = await _out.FlushAsync();
+        return !close && !f.IsCompleted;
+    }
+
+    private async ValueTask<bool> ReplyConfiguredAsync(int status, ReadOnlyMemory<byte> location, ReadOnlyMemory<byte> body)
+    {
+        bool close = ShouldClose;
+        LocalReply.WriteResponse(_out, status, location.Span, body.Span, close, _chain.ServerName);
+        _chain.Stats.CountResponse(status);
+        FlushResult f = await _out.FlushAsync();
+        return !close && !f.IsCompleted;
+    }
+
+    private async ValueTask ReplyErrorAndCloseAsync(ProxyError error, Http1Error codecError)
+    {
+        LocalReply.Write(_out, error, codecError, close: true, _chain.ServerName);
+        _chain.Stats.CountResponse(LocalReply.StatusCode(error, codecError));
+        await _out.FlushAsync();
+    }
+
+    // ---- deadlines (read by the heartbeat) ----
+
+    private void Arm(TimeSpan timeout, PipeReader? reader, PipeWriter? writer)
+    {
+        _timedOut = false;
+        _waitingReader = reader;
+        _waitingWriter = writer;
+        Volatile.Write(ref _deadline, timeout > TimeSpan.Zero ? Environment.TickCount64 + (long)timeout.TotalMilliseconds : long.MaxValue);
+    }
+
+    private void Disarm()
+    {
+        Volatile.Write(ref _deadline, long.MaxValue);
+        _waitingReader = null;
+        _waitingWriter = null;
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        if (nowMs < Volatile.Read(ref _deadline)) return;
+        Volatile.Write(ref _deadline, long.MaxValue);
+        _timedOut = true;
+        _waitingReader?.CancelPendingRead();
+        _waitingWriter?.CancelPendingFlush();
+    }
+
+    private void OnDrain()
+    {
+        // An idle keep-alive connection closes now; a busy one closes after its response.
+        if (_idle) _in.CancelPendingRead();
+    }
+
+    private void OnForce()
+    {
+        _activeUpstream?.Abort();
+        _downstream.Abort();
+    }
+}

@@ -1,0 +1,72 @@
+namespace Sidecar.Core.Proxy;
+
+/// <summary>
+/// Every way a proxied exchange can fail, with who is to blame. Mapped to a status code, an Envoy
+/// response flag and a body in exactly one place (<see cref="LocalReply"/>), as linkerd's respond.rs does.
+/// </summary>
+public enum ProxyError : byte
+{
+    None,
+    /// <summary>Malformed or disallowed request (400/431/413/501/505 from the codec).</summary>
+    BadRequest,
+    /// <summary>NR: no route or virtual host matched.</summary>
+    NoRoute,
+    /// <summary>NC: the route names a cluster that does not exist.</summary>
+    NoCluster,
+    /// <summary>UH: the cluster has no healthy endpoint.</summary>
+    NoHealthyUpstream,
+    /// <summary>UF: connecting to the upstream failed or timed out.</summary>
+    UpstreamConnectFailure,
+    /// <summary>UO: a circuit breaker (connections, pending or requests) overflowed.</summary>
+    UpstreamOverflow,
+    /// <summary>UC: the upstream closed the connection before a complete response head.</summary>
+    UpstreamConnectionTermination,
+    /// <summary>UPE: the upstream sent a malformed response.</summary>
+    UpstreamProtocolError,
+    /// <summary>UT: the route timeout expired before the response head.</summary>
+    UpstreamRequestTimeout,
+    /// <summary>DC: the downstream went away.</summary>
+    DownstreamConnectionTermination,
+    /// <summary>The request head did not arrive within request_headers_timeout (408).</summary>
+    RequestHeadersTimeout,
+    /// <summary>URX: retries were exhausted.</summary>
+    UpstreamRetryLimitExceeded,
+}
+
+public static class ResponseFlags
+{
+    /// <summary>The Envoy access-log short name of a failure.</summary>
+    public static string ShortName(this ProxyError e) => e switch
+    {
+        ProxyError.NoRoute => "NR",
+        ProxyError.NoCluster => "NC",
+        ProxyError.NoHealthyUpstream => "UH",
+        ProxyError.UpstreamConnectFailure => "UF",
+        ProxyError.UpstreamOverflow => "UO",
+        ProxyError.UpstreamConnectionTermination => "UC",
+        ProxyError.UpstreamProtocolError => "UPE",
+        ProxyError.UpstreamRequestTimeout => "UT",
+        ProxyError.DownstreamConnectionTermination => "DC",
+        ProxyError.UpstreamRetryLimitExceeded => "URX",
+        ProxyError.RequestHeadersTimeout => "DPE",
+        ProxyError.BadRequest => "DPE",
+        _ => "-",
+    };
+    /// <summary>The short name as ASCII bytes, for headers.</summary>
+    public static ReadOnlySpan<byte> ShortNameUtf8(this ProxyError e) => e switch
+    {
+        ProxyError.NoRoute => "NR"u8,
+        ProxyError.NoCluster => "NC"u8,
+        ProxyError.NoHealthyUpstream => "UH"u8,
+        ProxyError.UpstreamConnectFailure => "UF"u8,
+        ProxyError.UpstreamOverflow => "UO"u8,
+        ProxyError.UpstreamConnectionTermination => "UC"u8,
+        ProxyError.UpstreamProtocolError => "UPE"u8,
+        ProxyError.UpstreamRequestTimeout => "UT"u8,
+        ProxyError.DownstreamConnectionTermination => "DC"u8,
+        ProxyError.UpstreamRetryLimitExceeded => "URX"u8,
+        ProxyError.RequestHeadersTimeout => "DPE"u8,
+        ProxyError.BadRequest => "DPE"u8,
+        _ => "-"u8,
+    };
+}

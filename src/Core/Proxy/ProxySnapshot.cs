@@ -1,0 +1,63 @@
+using System.Collections.Frozen;
+using Sidecar.Core.Balancing;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http1;
+using Sidecar.Core.Pools;
+using Sidecar.Core.Routing;
+using Sidecar.Core.Telemetry;
+
+namespace Sidecar.Core.Proxy;
+
+/// <summary>
+/// What the data path reads for one connection: the immutable config model plus the runtime objects
+/// compiled from it (route tables, cluster state, pools, stats). Built once per config version and
+/// read once per connection (<see cref="SnapshotHolder"/>).
+/// </summary>
+public sealed class ProxySnapshot : IDisposable
+{
+    public required BootstrapModel Model { get; init; }
+    public required ClusterManager ClusterManager { get; init; }
+    public required FrozenDictionary<string, ClusterRuntime> Clusters { get; init; }
+
+    public void Dispose()
+    {
+        foreach (var c in Clusters.Values) c.Pool.Dispose();
+        ClusterManager.Dispose();
+    }
+}
+
+/// <summary>A cluster's runtime: balancing/circuit-breaker state, its connection pool and stats.</summary>
+public sealed class ClusterRuntime
+{
+    public required ClusterModel Model { get; init; }
+    public required ClusterState State { get; init; }
+    public required ClusterStats Stats { get; init; }
+    public required Http1UpstreamPool Pool { get; init; }
+}
+
+/// <summary>An http_connection_manager filter chain compiled for the data path.</summary>
+public sealed class HttpChainRuntime
+{
+    public required HttpConnectionManagerModel Model { get; init; }
+    public required RouteTable Routes { get; init; }
+    public required HttpStats Stats { get; init; }
+    public required ProxySnapshot Snapshot { get; init; }
+    public Http1Limits Limits => new(Model.MaxRequestHeadersBytes, Model.MaxHeadersCount);
+    public required byte[] ServerName { get; init; }
+}
+
+/// <summary>A tcp_proxy filter chain compiled for the data path.</summary>
+public sealed class TcpChainRuntime
+{
+    public required TcpProxyModel Model { get; init; }
+    public required TcpProxyStats Stats { get; init; }
+    public required ProxySnapshot Snapshot { get; init; }
+}
+
+/// <summary>Holds the current snapshot; published with one volatile write, read once per connection.</summary>
+public sealed class SnapshotHolder
+{
+    private volatile ProxySnapshot? _current;
+    public ProxySnapshot Current => _current ?? throw new InvalidOperationException("no configuration loaded");
+    public void Publish(ProxySnapshot snapshot) => _current = snapshot;
+}

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Sidecar.Core.Lifecycle;
+using Sidecar.Core.Proxy;
+using Sidecar.Core.Transport;
+
+namespace Sidecar.Core.Tcp;
+
+/// <summary>
+/// envoy.filters.network.tcp_proxy: relays bytes between the downstream connection and one upstream,
+/// preserving half-close — when one side shuts down its sending direction, we shut down ours towards
+/// the other side and keep relaying the opposite direction until it ends too. Idle connections are
+/// closed after idle_timeout (Envoy default 1 h).
+/// </summary>
+internal sealed class TcpProxySession : IHeartbeatTarget
+{
+    private const int UpstreamReadBufferSize = 64 * 1024;
+    private readonly ConnectionContext _downstream;
+    private readonly TcpChainRuntime _chain;
+    private readonly ProxyServices _services;
+    private long _lastActivity = Environment.TickCount64;
+    private Socket? _upstream;
+    private volatile bool _idleTimedOut;
+
+    public TcpProxySession(ConnectionContext downstream, TcpChainRuntime chain, ProxyServices services)
+    {
+        _downstream = downstream;
+        _chain = chain;
+        _services = services;
+    }
+
+    public async Task RunAsync()
+    {
+        var stats = _chain.Stats;
+        stats.DownstreamCxTotal.Increment();
+        Socket? downSocket = _downstream.Features.Get<IConnectionSocketFeature>()?.Socket;
+        string clusterName = _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : PickWeighted();
+        if (downSocket is null || !_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        {
+            stats.DownstreamCxNoRoute.Increment();
+            _downstream.Abort();
+            return;
+        }
+
+        Socket? up = null;
+        for (int attempt = 0; attempt < Math.Max(1, _chain.Model.MaxConnectAttempts) && up is null; attempt++)
+        {
+            var endpoint = cluster.State.Pick();
+            if (endpoint is null) break;
+            cluster.Stats.UpstreamCxTotal.Increment();
+            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.EndPoint, cluster.Model.ConnectTimeout, _services.Drain.Force);
+            if (result == ConnectResult.Connected) up = socket;
+            else cluster.Stats.UpstreamCxConnectFail.Increment();
+        }
+        if (up is null)
+        {
+            stats.UpstreamConnectFail.Increment();
+            _downstream.Abort();
+            return;
+        }
+        _upstream = up;
+        cluster.Stats.UpstreamCxActive.Increment();
+        _services.Heartbeat.Register(this);
+        using var force = _services.Drain.Force.UnsafeRegister(static s => ((TcpProxySession)s!).Abort(), this);
+        try
+        {
+            Task toUpstream = DownstreamToUpstreamAsync(_downstream.Transport.Input, up);
+            Task toDownstream = UpstreamToDownstreamAsync(up, downSocket);
+            await Task.WhenAll(toUpstream, toDownstream);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException or ConnectionResetException)
+        {
+            // A reset on either side ends the relay; both sockets are closed below.
+        }
+        finally
+        {
+            _services.Heartbeat.Unregister(this);
+            if (_idleTimedOut) stats.IdleTimeout.Increment();
+            cluster.Stats.UpstreamCxActive.Decrement();
+            cluster.Stats.UpstreamCxDestroy.Increment();
+            up.Dispose();
+            await _downstream.Transport.Input.CompleteAsync();
+            await _downstream.Transport.Output.CompleteAsync();
+        }
+    }
+
+    private async Task DownstreamToUpstreamAsync(PipeReader input, Socket up)
+    {
+        try
+        {
+            while (true)
+            {
+                ReadResult r = await input.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                {
+                    int sent = 0;
+                    while (sent < segment.Length) sent += await up.SendAsync(segment[sent..], SocketFlags.None);
+                }
+                _chain.Stats.DownstreamCxRxBytesTotal.Add(buffer.Length);
+                input.AdvanceTo(buffer.End);
+                Touch();
+                if (r.IsCompleted || r.IsCanceled) break;
+            }
+            // Downstream half-closed: pass the FIN on, keep reading the other direction.
+            up.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ConnectionResetException or IOException)
+        {
+            Abort();
+        }
+    }
+
+    private async Task UpstreamToDownstreamAsync(Socket up, Socket down)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(UpstreamReadBufferSize);
+        try
+        {
+            while (true)
+            {
+                int n = await up.ReceiveAsync(buffer, SocketFlags.None);
+                if (n == 0) break;
+                int sent = 0;
+                while (sent < n) sent += await down.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None);
+                _chain.Stats.DownstreamCxTxBytesTotal.Add(n);
+                Touch();
+            }
+            down.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
+
+    private string PickWeighted()
+    {
+        int total = 0;
+        foreach (var c in _chain.Model.WeightedClusters) total += c.Weight;
+        int r = Random.Shared.Next(total);
+        foreach (var c in _chain.Model.WeightedClusters)
+        {
+            if (r < c.Weight) return c.Name;
+            r -= c.Weight;
+        }
+        return _chain.Model.WeightedClusters[^1].Name;
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        TimeSpan idle = _chain.Model.IdleTimeout;
+        if (idle <= TimeSpan.Zero) return;
+        if (nowMs - Volatile.Read(ref _lastActivity) > (long)idle.TotalMilliseconds)
+        {
+            _idleTimedOut = true;
+            Abort();
+        }
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _upstream?.Close(0);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _downstream.Abort();
+    }
+}

@@ -1,0 +1,26 @@
+namespace Sidecar.Core.Transport;
+
+/// <summary>
+/// Scheduling choices for the socket transport. With inline scheduling the code that parses and
+/// forwards runs on the thread that completed the socket operation, so a request is never handed
+/// to another core between receive and send (see bench/ for the measurement behind the default).
+/// </summary>
+public sealed class TransportSettings
+{
+    public bool InlineScheduling { get; init; } = true;
+    /// <summary>Kestrel's IOQueueCount; 0 uses one queue per core.</summary>
+    public int IoQueueCount { get; init; }
+    /// <summary>Pipe pause threshold per direction: bounds memory per connection (Envoy's per_connection_buffer_limit_bytes).</summary>
+    public long MaxBufferBytes { get; init; } = 1024 * 1024;
+
+    public static TransportSettings FromEnvironment()
+    {
+        string? inline = Environment.GetEnvironmentVariable("SIDECAR_INLINE_SCHEDULING");
+        string? queues = Environment.GetEnvironmentVariable("SIDECAR_IO_QUEUES");
+        return new TransportSettings
+        {
+            InlineScheduling = inline is null || inline != "0",
+            IoQueueCount = int.TryParse(queues, out int q) ? q : 0,
+        };
+    }
+}

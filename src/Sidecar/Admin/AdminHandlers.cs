@@ -1,0 +1,80 @@
+using System.Text;
+using Sidecar.Core.Telemetry;
+
+namespace Sidecar.Admin;
+
+/// <summary>The admin endpoints, named and shaped as Envoy's so existing tooling and probes work.</summary>
+internal sealed class AdminHandlers
+{
+    private readonly StatsStore _stats;
+    private readonly Func<string> _configDump;
+    private readonly Func<ServerState> _state;
+    private readonly Action _quit;
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+    public AdminHandlers(StatsStore stats, Func<string> configDump, Func<ServerState> state, Action quit)
+    {
+        _stats = stats;
+        _configDump = configDump;
+        _state = state;
+        _quit = quit;
+    }
+
+    public Task<AdminResponse> HandleAsync(string method, string target)
+    {
+        int q = target.IndexOf('?', StringComparison.Ordinal);
+        string path = q < 0 ? target : target[..q];
+        string query = q < 0 ? "" : target[(q + 1)..];
+        AdminResponse r = path switch
+        {
+            "/ready" => _state() == ServerState.Live
+                ? new AdminResponse(200, "text/plain; charset=UTF-8", "LIVE\n")
+                : new AdminResponse(503, "text/plain; charset=UTF-8", _state() == ServerState.Draining ? "DRAINING\n" : "PRE_INITIALIZING\n"),
+            "/server_info" => new AdminResponse(200, "application/json", ServerInfo()),
+            "/stats" => query.Contains("format=prometheus", StringComparison.Ordinal)
+                ? new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus())
+                : new AdminResponse(200, "text/plain; charset=UTF-8", _stats.RenderText(Filter(query))),
+            "/stats/prometheus" => new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus()),
+            "/config_dump" => new AdminResponse(200, "application/json", _configDump()),
+            "/quitquitquit" when method == "POST" => Quit(),
+            "/quitquitquit" => new AdminResponse(405, "text/plain", "method not allowed: use POST\n"),
+            "/" or "/help" => new AdminResponse(200, "text/plain", Help),
+            _ => new AdminResponse(404, "text/plain", "invalid path. admin commands are:\n" + Help),
+        };
+        return Task.FromResult(r);
+    }
+
+    private AdminResponse Quit()
+    {
+        _quit();
+        return new AdminResponse(200, "text/plain", "OK\n");
+    }
+
+    private static string? Filter(string query)
+    {
+        foreach (string part in query.Split('&'))
+        {
+            if (part.StartsWith("filter=", StringComparison.Ordinal)) return Uri.UnescapeDataString(part[7..]);
+        }
+        return null;
+    }
+
+    private string ServerInfo()
+    {
+        var sb = new StringBuilder();
+        long uptime = (long)(DateTimeOffset.UtcNow - _started).TotalSeconds;
+        sb.Append("{\n \"version\": \"").Append(Version.Text).Append("\",\n");
+        sb.Append(" \"state\": \"").Append(_state() switch { ServerState.Live => "LIVE", ServerState.Draining => "DRAINING", _ => "PRE_INITIALIZING" }).Append("\",\n");
+        sb.Append(" \"uptime_current_epoch\": \"").Append(uptime).Append("s\",\n");
+        sb.Append(" \"uptime_all_epochs\": \"").Append(uptime).Append("s\",\n");
+        sb.Append(" \"command_line_options\": {\n  \"concurrency\": ").Append(Environment.ProcessorCount).Append("\n }\n}\n");
+        return sb.ToString();
+    }
+
+    private const string Help =
+        "  /: this help\n  /config_dump: dump current config\n  /quitquitquit: exit the server (POST)\n"
+        + "  /ready: print server state, return 200 if LIVE, otherwise 503\n  /server_info: print server version/status information\n"
+        + "  /stats: print server stats (?filter=REGEX-free substring, ?format=prometheus)\n  /stats/prometheus: print server stats in prometheus format\n";
+}
+
+internal enum ServerState { Initializing, Live, Draining }
