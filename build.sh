@@ -161,9 +161,10 @@ demo_cleanup() {
   DEMO_PIDS=()
 }
 
-wait_http() { # url seconds
-  local url="$1" deadline=$((SECONDS + $2))
+wait_http() { # url seconds [pid that must stay alive]
+  local url="$1" deadline=$((SECONDS + $2)) pid="${3:-}"
   while [ "$SECONDS" -lt "$deadline" ]; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
     if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
@@ -197,11 +198,11 @@ EOF
   local nginx_bin; nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
   "$nginx_bin" -e "$DEMO_DIR/logs/error.log" -c "$DEMO_DIR/nginx.conf" -p "$DEMO_DIR" &
   DEMO_PIDS+=($!)
-  wait_http http://127.0.0.1:10001/ 10 || { log "demo: upstream nginx did not start"; cat "$DEMO_DIR/logs/error.log" >&2 || true; return 1; }
+  wait_http http://127.0.0.1:10001/ 10 "${DEMO_PIDS[0]}" || { log "demo: upstream nginx did not start"; cat "$DEMO_DIR/logs/error.log" >&2 || true; return 1; }
 
   ./out/sidecar proxy &
   DEMO_PIDS+=($!)
-  if ! wait_http http://127.0.0.1:15000/ready 15; then
+  if ! wait_http http://127.0.0.1:15000/ready 15 "${DEMO_PIDS[1]}"; then
     log "demo: sidecar did not become ready on admin 127.0.0.1:15000"
     return 1
   fi
