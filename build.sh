@@ -65,7 +65,15 @@ cmd_setup() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   timeout 300 $sudo apt-get update -qq || log "setup: apt-get update failed (continuing)"
-  timeout 900 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # keep package postinst scripts from starting system nginx/haproxy services (tests use private configs)
+  local policy_created=0
+  if [ ! -e /usr/sbin/policy-rc.d ] && [ -z "$sudo" ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_created=1
+  fi
+  local apt_rc=0
+  timeout 900 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || apt_rc=$?
+  [ "$policy_created" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$apt_rc" -eq 0 ] || { log "setup: apt-get install failed ($apt_rc)"; return "$apt_rc"; }
   # nginx packages start a system service on install; we never use it (tests use private configs)
   if command -v systemctl >/dev/null 2>&1; then $sudo systemctl stop nginx haproxy >/dev/null 2>&1 || true; fi
   log "setup: done"

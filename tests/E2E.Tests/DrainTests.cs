@@ -8,7 +8,9 @@ namespace Sidecar.E2E.Tests;
 /// <summary>SIGTERM: stop accepting, finish in-flight requests, exit 0 within the drain deadline.</summary>
 public sealed class DrainTests : IClassFixture<UpstreamFixture>
 {
-    private static readonly TimeSpan ExitDeadline = TimeSpan.FromSeconds(20);
+    // --drain-time-s 5: the sidecar must be gone well within 5 s + slack once in-flight work is done
+    private static readonly string[] DrainArgs = ["--drain-time-s", "5"];
+    private static readonly TimeSpan ExitDeadline = TimeSpan.FromSeconds(15);
     private readonly UpstreamPeers _peers;
     private readonly ITestOutputHelper _out;
     public DrainTests(UpstreamFixture f, ITestOutputHelper output) { _peers = f.Peers; _out = output; }
@@ -16,7 +18,7 @@ public sealed class DrainTests : IClassFixture<UpstreamFixture>
     [Fact]
     public async Task Sigterm_lets_inflight_requests_finish_and_exits_zero()
     {
-        var (sc, port) = await Sidecars.InFrontOf(_peers, _out);
+        var (sc, port) = await Sidecars.InFrontOf(_peers, _out, extraArgs: DrainArgs);
         using var _ = sc;
         var tag = Guid.NewGuid().ToString("N")[..8];
         var curls = Enumerable.Range(0, 5)
@@ -37,7 +39,7 @@ public sealed class DrainTests : IClassFixture<UpstreamFixture>
     [Fact]
     public async Task Sigterm_during_wrk_load_has_no_failed_inflight_requests()
     {
-        var (sc, port) = await Sidecars.InFrontOf(_peers, _out);
+        var (sc, port) = await Sidecars.InFrontOf(_peers, _out, extraArgs: DrainArgs);
         using var _ = sc;
         var wrk = Load.Wrk($"http://127.0.0.1:{port}/hello", 10, 4);
         await Task.Delay(1500);

@@ -23,13 +23,13 @@ public static class Sidecars
 {
     /// <summary>A sidecar with one HTTP listener, every path → nginx (cluster "web").</summary>
     public static async Task<(SidecarProcess Sidecar, int Port)> InFrontOf(UpstreamPeers peers, Xunit.Abstractions.ITestOutputHelper output,
-        string? routeTimeout = null, string? requestHeadersTimeout = null, int? maxRequestHeadersKb = null)
+        string? routeTimeout = null, string? requestHeadersTimeout = null, int? maxRequestHeadersKb = null, params string[] extraArgs)
     {
         var cfg = new SidecarConfig();
         var port = cfg.AddHttpListener([new RouteSpec("/", "web", routeTimeout)],
             requestHeadersTimeout: requestHeadersTimeout, maxRequestHeadersKb: maxRequestHeadersKb);
         cfg.AddCluster(new ClusterSpec("web", peers.NginxPort));
-        var sc = await SidecarProcess.Start(cfg, output);
+        var sc = await SidecarProcess.Start(cfg, output, null, extraArgs);
         return (sc, port);
     }
 

@@ -25,14 +25,15 @@ public sealed class SidecarProcess : IDisposable
         Config = config; Dir = dir; ConfigPath = configPath; Process = p; _output = output;
     }
 
-    public static async Task<SidecarProcess> Start(SidecarConfig config, ITestOutputHelper? output, TimeSpan? readyTimeout = null)
+    public static async Task<SidecarProcess> Start(SidecarConfig config, ITestOutputHelper? output, TimeSpan? readyTimeout = null,
+        params string[] extraArgs)
     {
         var bin = TestEnv.RequireSidecar();
         var dir = TestEnv.NewTempDir("sidecar");
         var path = dir.File("envoy.yaml");
         var yaml = config.ToYaml();
         File.WriteAllText(path, yaml);
-        var p = new BackgroundProcess("sidecar", bin, ["proxy", "--config", path], dir.Path);
+        var p = new BackgroundProcess("sidecar", bin, ["proxy", "--config", path, .. extraArgs], dir.Path);
         var sc = new SidecarProcess(config, dir, path, p, output);
         var sw = Stopwatch.StartNew();
         var timeout = readyTimeout ?? TimeSpan.FromSeconds(15);
