@@ -94,13 +94,15 @@ restore() {
 }
 
 cmd_build() {
-  restore
+  restore || return 1
   timeout 900 dotnet build Sidecar.sln -c Release --nologo --no-restore
 }
 
 cmd_publish() {
   mkdir -p out
-  timeout 1200 dotnet publish src/Sidecar/Sidecar.csproj -c Release -r linux-x64 -o out --nologo
+  # explicit `|| return`: callers use `if ! cmd_publish`, where set -e does not apply
+  rm -f out/sidecar
+  timeout 1200 dotnet publish src/Sidecar/Sidecar.csproj -c Release -r linux-x64 -o out --nologo || { log "publish: dotnet publish failed"; return 1; }
   rm -f out/*.dbg
   [ -x out/sidecar ] || { log "publish: out/sidecar missing"; return 1; }
   log "publish: $(stat -c %s out/sidecar) bytes out/sidecar"
