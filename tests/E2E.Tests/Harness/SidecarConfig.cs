@@ -1,0 +1,111 @@
+using System.Text;
+
+namespace Sidecar.E2E.Tests.Harness;
+
+public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null);
+
+public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s");
+
+/// <summary>
+/// Builds an Envoy v3 bootstrap (static_resources) YAML the way Envoy users write it:
+/// an admin block, HTTP listeners (http_connection_manager + router) and/or TCP listeners (tcp_proxy),
+/// and STATIC clusters with load_assignment.
+/// </summary>
+public sealed class SidecarConfig
+{
+    public int AdminPort { get; } = TestEnv.FreePort();
+    private readonly List<string> _listeners = [];
+    private readonly List<string> _clusters = [];
+
+    private static void L(List<string> into, int indent, string text) => into.Add(new string(' ', indent) + text);
+
+    /// <summary>Adds an HTTP listener on a fresh free port and returns the port.</summary>
+    public int AddHttpListener(IEnumerable<RouteSpec> routes, string statPrefix = "ingress_http",
+        string? requestHeadersTimeout = null, int? maxRequestHeadersKb = null, bool websocket = false,
+        string? drainTimeout = null)
+    {
+        var port = TestEnv.FreePort();
+        var o = _listeners;
+        L(o, 2, $"- name: http_{port}");
+        L(o, 4, "address:");
+        L(o, 6, $"socket_address: {{ address: 127.0.0.1, port_value: {port} }}");
+        L(o, 4, "filter_chains:");
+        L(o, 4, "- filters:");
+        L(o, 6, "- name: envoy.filters.network.http_connection_manager");
+        L(o, 8, "typed_config:");
+        L(o, 10, "\"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
+        L(o, 10, $"stat_prefix: {statPrefix}");
+        L(o, 10, "codec_type: AUTO");
+        if (requestHeadersTimeout != null) L(o, 10, $"request_headers_timeout: {requestHeadersTimeout}");
+        if (maxRequestHeadersKb != null) L(o, 10, $"max_request_headers_kb: {maxRequestHeadersKb}");
+        if (drainTimeout != null) L(o, 10, $"drain_timeout: {drainTimeout}");
+        if (websocket)
+        {
+            L(o, 10, "upgrade_configs:");
+            L(o, 10, "- upgrade_type: websocket");
+        }
+        L(o, 10, "route_config:");
+        L(o, 12, "name: local_route");
+        L(o, 12, "virtual_hosts:");
+        L(o, 12, "- name: all");
+        L(o, 14, "domains: [\"*\"]");
+        L(o, 14, "routes:");
+        foreach (var r in routes)
+        {
+            L(o, 14, $"- match: {{ prefix: \"{r.Prefix}\" }}");
+            L(o, 16, $"route: {{ cluster: {r.Cluster}{(r.Timeout != null ? ", timeout: " + r.Timeout : "")} }}");
+        }
+        L(o, 10, "http_filters:");
+        L(o, 10, "- name: envoy.filters.http.router");
+        L(o, 12, "typed_config:");
+        L(o, 14, "\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
+        return port;
+    }
+
+    /// <summary>Adds a TCP listener (tcp_proxy) on a fresh free port and returns the port.</summary>
+    public int AddTcpListener(string cluster, string statPrefix = "tcp")
+    {
+        var port = TestEnv.FreePort();
+        var o = _listeners;
+        L(o, 2, $"- name: tcp_{port}");
+        L(o, 4, "address:");
+        L(o, 6, $"socket_address: {{ address: 127.0.0.1, port_value: {port} }}");
+        L(o, 4, "filter_chains:");
+        L(o, 4, "- filters:");
+        L(o, 6, "- name: envoy.filters.network.tcp_proxy");
+        L(o, 8, "typed_config:");
+        L(o, 10, "\"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy");
+        L(o, 10, $"stat_prefix: {statPrefix}");
+        L(o, 10, $"cluster: {cluster}");
+        return port;
+    }
+
+    public SidecarConfig AddCluster(ClusterSpec c)
+    {
+        var o = _clusters;
+        L(o, 2, $"- name: {c.Name}");
+        L(o, 4, "type: STATIC");
+        L(o, 4, $"connect_timeout: {c.ConnectTimeout}");
+        L(o, 4, "lb_policy: ROUND_ROBIN");
+        L(o, 4, "load_assignment:");
+        L(o, 6, $"cluster_name: {c.Name}");
+        L(o, 6, "endpoints:");
+        L(o, 6, "- lb_endpoints:");
+        L(o, 8, "- endpoint:");
+        L(o, 12, "address:");
+        L(o, 14, $"socket_address: {{ address: 127.0.0.1, port_value: {c.Port} }}");
+        return this;
+    }
+
+    public string ToYaml()
+    {
+        var sb = new StringBuilder();
+        sb.Append("admin:\n  address:\n    socket_address: { address: 127.0.0.1, port_value: ").Append(AdminPort).Append(" }\n");
+        sb.Append("static_resources:\n");
+        sb.Append("  listeners:").Append(_listeners.Count == 0 ? " []\n" : "\n");
+        foreach (var l in _listeners) sb.Append(l).Append('\n');
+        sb.Append("  clusters:").Append(_clusters.Count == 0 ? " []\n" : "\n");
+        foreach (var l in _clusters) sb.Append(l).Append('\n');
+        return sb.ToString();
+    }
+}
