@@ -65,8 +65,9 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         }
         if (up is null)
         {
+            // Envoy closes the downstream (FIN, not RST) when no upstream connection can be made;
+            // the listener completes the pipes, which shuts the socket down cleanly.
             stats.UpstreamConnectFail.Increment();
-            _downstream.Abort();
             return;
         }
         _upstream = up;
