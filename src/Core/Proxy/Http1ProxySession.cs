@@ -195,6 +195,13 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleRequestAsync()
     {
+        // Explicit body limit (buffer filter's max_request_bytes): refuse before anything is forwarded.
+        if (Hcm.MaxRequestBodyBytes > 0 && _request.Framing == BodyFraming.ContentLength && _request.ContentLength > Hcm.MaxRequestBodyBytes)
+        {
+            await ReplyErrorAndCloseAsync(ProxyError.BadRequest, Http1Error.BodyTooLarge);
+            return false;
+        }
+
         // :: Step 2 — route on this connection's snapshot
         Http1Head request = _request;
         RouteModel? route = _chain.Routes.Match(ref request, out VirtualHostModel? vhost);
