@@ -52,7 +52,7 @@ internal sealed class SidecarHost : IAsyncDisposable
         // :: Step 2 — admin first, so probes answer (503 until live)
         if (_model.Admin is { } admin)
         {
-            _admin = new AdminServer(admin.Address, new AdminHandlers(_stats, () => _model.SourceJson, () => _state, RequestStop));
+            _admin = new AdminServer(admin.Address, new AdminHandlers(_stats, ConfigDump, () => _state, RequestStop));
             await _admin.StartAsync(CancellationToken.None);
         }
 
@@ -86,6 +86,11 @@ internal sealed class SidecarHost : IAsyncDisposable
         snapshot.Dispose();
         return 0;
     }
+
+    /// <summary>Envoy's /config_dump shape: a list of typed dumps; a static config is one BootstrapConfigDump.</summary>
+    private string ConfigDump() =>
+        "{\n \"configs\": [\n  {\n   \"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n   \"bootstrap\": "
+        + _model.SourceJson + "\n  }\n ]\n}\n";
 
     private void OnSignal(PosixSignalContext context)
     {

@@ -30,7 +30,7 @@ internal sealed partial class Http1ProxySession
         // :: Step 1 — cluster, circuit breaker, endpoint
         string clusterName = action.WeightedClusters.IsDefaultOrEmpty
             ? action.Cluster
-            : WeightedPick(action.WeightedClusters);
+            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
         if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
         {
             _chain.Stats.NoCluster.Increment();
@@ -226,19 +226,6 @@ internal sealed partial class Http1ProxySession
             foreach (int c in retry.RetriableStatusCodes) if (c == code) return true;
         }
         return false;
-    }
-
-    private string WeightedPick(System.Collections.Immutable.ImmutableArray<WeightedClusterModel> clusters)
-    {
-        int total = 0;
-        foreach (var c in clusters) total += c.Weight;
-        int r = Random.Shared.Next(total);
-        foreach (var c in clusters)
-        {
-            if (r < c.Weight) return c.Name;
-            r -= c.Weight;
-        }
-        return clusters[^1].Name;
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]

@@ -134,24 +134,29 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         {
             while (true)
             {
-                if (_services.Drain.IsDraining && !sawBytes) return HeadResult.Closed;
                 ReadResult r = await _in.ReadAsync();
                 ReadOnlySequence<byte> buffer = r.Buffer;
                 if (r.IsCanceled)
                 {
-                    _in.AdvanceTo(buffer.Start);
-                    if (_timedOut)
+                    if (_timedOut && sawBytes)
                     {
-                        if (!sawBytes)
-                        {
-                            _chain.Stats.DownstreamCxIdleTimeout.Increment();
-                            return HeadResult.Closed;
-                        }
+                        _in.AdvanceTo(buffer.Start);
                         _chain.Stats.DownstreamRqHeaderTimeout.Increment();
                         await ReplyErrorAndCloseAsync(ProxyError.RequestHeadersTimeout, Http1Error.None);
                         return HeadResult.Error;
                     }
-                    continue;
+                    if (buffer.IsEmpty)
+                    {
+                        _in.AdvanceTo(buffer.Start);
+                        // Idle and nothing received: the idle timeout, or the drain's grace period, ended.
+                        if (_timedOut)
+                        {
+                            if (!_services.Drain.IsDraining) _chain.Stats.DownstreamCxIdleTimeout.Increment();
+                            return HeadResult.Closed;
+                        }
+                        continue;
+                    }
+                    // Bytes of a request arrived together with the cancel: serve it (with connection: close when draining).
                 }
 
                 var reader = new SequenceReader<byte>(buffer);
@@ -190,6 +195,13 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleRequestAsync()
     {
+        // Explicit body limit (buffer filter's max_request_bytes): refuse before anything is forwarded.
+        if (Hcm.MaxRequestBodyBytes > 0 && _request.Framing == BodyFraming.ContentLength && _request.ContentLength > Hcm.MaxRequestBodyBytes)
+        {
+            await ReplyErrorAndCloseAsync(ProxyError.BadRequest, Http1Error.BodyTooLarge);
+            return false;
+        }
+
         // :: Step 2 — route on this connection's snapshot
         Http1Head request = _request;
         RouteModel? route = _chain.Routes.Match(ref request, out VirtualHostModel? vhost);
@@ -269,10 +281,20 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _waitingWriter?.CancelPendingFlush();
     }
 
+    /// <summary>How long an idle keep-alive connection may still bring a request after drain starts.</summary>
+    private static readonly TimeSpan DrainIdleGrace = TimeSpan.FromSeconds(1);
+
     private void OnDrain()
     {
-        // An idle keep-alive connection closes now; a busy one closes after its response.
-        if (_idle) _in.CancelPendingRead();
+        // Closing an idle keep-alive connection at once races with a request already on the wire
+        // (the client sees a reset). Instead it gets a short grace: a request that arrives is served
+        // with "connection: close"; one that does not closes the connection when the grace ends.
+        // A busy connection closes after its current response.
+        if (_idle)
+        {
+            long graceEnd = Environment.TickCount64 + (long)DrainIdleGrace.TotalMilliseconds;
+            if (graceEnd < Volatile.Read(ref _deadline)) Volatile.Write(ref _deadline, graceEnd);
+        }
     }
 
     private void OnForce()

@@ -37,7 +37,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         var stats = _chain.Stats;
         stats.DownstreamCxTotal.Increment();
         Socket? downSocket = _downstream.Features.Get<IConnectionSocketFeature>()?.Socket;
-        string clusterName = _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : PickWeighted();
+        string clusterName = _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : Routing.WeightedClusterPicker.Shared.Pick(_chain.Model.WeightedClusters);
         if (downSocket is null || !_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
         {
             stats.DownstreamCxNoRoute.Increment();
@@ -65,8 +65,9 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         }
         if (up is null)
         {
+            // Envoy closes the downstream (FIN, not RST) when no upstream connection can be made;
+            // the listener completes the pipes, which shuts the socket down cleanly.
             stats.UpstreamConnectFail.Increment();
-            _downstream.Abort();
             return;
         }
         _upstream = up;
@@ -149,19 +150,6 @@ internal sealed class TcpProxySession : IHeartbeatTarget
     }
 
     private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
-
-    private string PickWeighted()
-    {
-        int total = 0;
-        foreach (var c in _chain.Model.WeightedClusters) total += c.Weight;
-        int r = Random.Shared.Next(total);
-        foreach (var c in _chain.Model.WeightedClusters)
-        {
-            if (r < c.Weight) return c.Name;
-            r -= c.Weight;
-        }
-        return _chain.Model.WeightedClusters[^1].Name;
-    }
 
     public void OnHeartbeat(long nowMs)
     {
