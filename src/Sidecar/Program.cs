@@ -27,7 +27,8 @@ internal static class Program
     {
         Console.Error.WriteLine("""
             usage:
-              sidecar proxy [--config FILE] [--drain-time-s N]   run the proxy (embedded default config without --config)
+              sidecar proxy [--config FILE] [--concurrency N] [--drain-time-s N]
+                                                 run the proxy (embedded default config without --config)
               sidecar validate FILE                              check a config; prints each problem with its field path
               sidecar version                                    print the version
             """);
@@ -51,12 +52,17 @@ internal static class Program
     {
         string? configPath = null;
         double drainSeconds = 5;
+        int concurrency = 0;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];
+                    break;
+                case "--concurrency" when i + 1 < args.Length && int.TryParse(args[i + 1], out int workers) && workers > 0:
+                    concurrency = workers;
+                    i++;
                     break;
                 case "--drain-time-s" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out double d):
                     drainSeconds = d;
@@ -66,6 +72,7 @@ internal static class Program
                     return Usage();
             }
         }
+        WorkerThreads.Configure(concurrency);
         var loaded = configPath is null ? ConfigLoader.LoadText(DefaultConfig.Text, isJson: false) : ConfigLoader.LoadFile(configPath);
         if (!loaded.IsSuccess)
         {
