@@ -18,6 +18,7 @@ public static class SocketListener
             MaxReadBufferSize = settings.MaxBufferBytes,
             MaxWriteBufferSize = settings.MaxBufferBytes,
             Backlog = 1024,
+            WaitForDataBeforeAllocatingBuffer = settings.WaitForDataBeforeAllocatingBuffer,
         };
         if (settings.IoQueueCount > 0) options.IOQueueCount = settings.IoQueueCount;
         var factory = new SocketTransportFactory(Options.Create(options), NullLoggerFactory.Instance);

@@ -12,6 +12,11 @@ public sealed class TransportSettings
     public int IoQueueCount { get; init; }
     /// <summary>Pipe pause threshold per direction: bounds memory per connection (Envoy's per_connection_buffer_limit_bytes).</summary>
     public long MaxBufferBytes { get; init; } = 1024 * 1024;
+    /// <summary>
+    /// Kestrel's WaitForDataBeforeAllocatingBuffer: a zero-byte receive before each real one keeps idle
+    /// connections buffer-free, at the price of one extra syscall per read.
+    /// </summary>
+    public bool WaitForDataBeforeAllocatingBuffer { get; init; } = true;
 
     public static TransportSettings FromEnvironment()
     {
@@ -21,6 +26,7 @@ public sealed class TransportSettings
         {
             InlineScheduling = inline is null || inline != "0",
             IoQueueCount = int.TryParse(queues, out int q) ? q : 0,
+            WaitForDataBeforeAllocatingBuffer = Environment.GetEnvironmentVariable("SIDECAR_WAIT_FOR_DATA") != "0",
         };
     }
 }

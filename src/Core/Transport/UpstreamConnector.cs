@@ -20,6 +20,7 @@ public sealed class UpstreamConnector : IDisposable
             UnsafePreferInlineScheduling = settings.InlineScheduling,
             MaxReadBufferSize = settings.MaxBufferBytes,
             MaxWriteBufferSize = settings.MaxBufferBytes,
+            WaitForDataBeforeAllocatingBuffer = settings.WaitForDataBeforeAllocatingBuffer,
         };
         if (settings.IoQueueCount > 0) options.IOQueueCount = settings.IoQueueCount;
         _factory = new SocketConnectionContextFactory(options, NullLogger.Instance);
