@@ -25,6 +25,7 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly SnapshotHolder _snapshots = new();
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ListenerRuntime> _listeners = [];
+    private readonly ListenerRegistry _registry = new();
     private readonly UpstreamConnector _connector;
     private readonly TransportSettings _transport = TransportSettings.FromEnvironment();
     private AdminServer? _admin;
@@ -59,7 +60,7 @@ internal sealed class SidecarHost : IAsyncDisposable
         // :: Step 3 — listeners
         foreach (ListenerModel l in _model.Listeners)
         {
-            var runtime = new ListenerRuntime(l, snapshot, services, _stats);
+            var runtime = new ListenerRuntime(l, snapshot, services, _stats, _registry);
             try
             {
                 await runtime.StartAsync(CancellationToken.None);
@@ -70,6 +71,7 @@ internal sealed class SidecarHost : IAsyncDisposable
                 return 1;
             }
             _listeners.Add(runtime);
+            _registry.Add(runtime);
             Console.WriteLine($"listener {l.Name} on {runtime.BoundEndPoint}");
         }
         _state = ServerState.Live;

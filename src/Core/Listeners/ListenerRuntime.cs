@@ -27,8 +27,11 @@ public sealed class ListenerRuntime : IAsyncDisposable
     private IConnectionListener? _listener;
     private Task? _acceptLoop;
 
-    public ListenerRuntime(ListenerModel model, ProxySnapshot snapshot, ProxyServices services, StatsStore stats)
+    private readonly ListenerRegistry? _registry;
+
+    public ListenerRuntime(ListenerModel model, ProxySnapshot snapshot, ProxyServices services, StatsStore stats, ListenerRegistry? registry = null)
     {
+        _registry = registry;
         _model = model;
         _services = services;
         _stats = new ListenerStats(stats, model.Address.Address + "_" + model.Address.Port);
@@ -81,23 +84,22 @@ public sealed class ListenerRuntime : IAsyncDisposable
 
     private async Task RunConnectionAsync(ConnectionContext connection)
     {
-        _stats.DownstreamCxTotal.Increment();
-        _stats.DownstreamCxActive.Increment();
         _services.Drain.ConnectionOpened();
         try
         {
-            var chain = await SelectChainAsync(connection);
-            if (chain is null)
+            // :: original_dst — read where the client was going before capture, and hand the connection
+            // to the listener bound there (else it stays here, as in Envoy's virtual outbound listener).
+            IPEndPoint? originalDestination = null;
+            ListenerRuntime owner = this;
+            if (_model.UseOriginalDst
+                && connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket
+                && Sidecar.Native.Sockets.OriginalDestination.TryGet(socket, out originalDestination)
+                && originalDestination is not null)
             {
-                _stats.NoFilterChainMatch.Increment();
-                return;
+                ListenerRuntime? target = _registry?.Find(originalDestination);
+                if (target is not null && target != this) owner = target;
             }
-            if (chain.Value.Http is { } http) await new Http1ProxySession(connection, http, _services).RunAsync();
-            else if (chain.Value.Tcp is { } tcp) await new TcpProxySession(connection, tcp, _services).RunAsync();
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException or System.Net.Sockets.SocketException)
-        {
-            // The peer went away or we were forced to stop; the session already counted it.
+            await owner.ServeAsync(connection, originalDestination);
         }
         finally
         {
@@ -110,8 +112,32 @@ public sealed class ListenerRuntime : IAsyncDisposable
             catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
             {
             }
-            _stats.DownstreamCxActive.Decrement();
             _services.Drain.ConnectionClosed();
+        }
+    }
+
+    private async Task ServeAsync(ConnectionContext connection, IPEndPoint? originalDestination)
+    {
+        _stats.DownstreamCxTotal.Increment();
+        _stats.DownstreamCxActive.Increment();
+        try
+        {
+            var chain = await SelectChainAsync(connection, originalDestination);
+            if (chain is null)
+            {
+                _stats.NoFilterChainMatch.Increment();
+                return;
+            }
+            if (chain.Value.Http is { } http) await new Http1ProxySession(connection, http, _services, originalDestination).RunAsync();
+            else if (chain.Value.Tcp is { } tcp) await new TcpProxySession(connection, tcp, _services, originalDestination).RunAsync();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // The peer went away or we were forced to stop; the session already counted it.
+        }
+        finally
+        {
+            _stats.DownstreamCxActive.Decrement();
         }
     }
 
@@ -120,9 +146,9 @@ public sealed class ListenerRuntime : IAsyncDisposable
     /// for the first bytes (tls_inspector): server-first protocols on plain tcp_proxy chains must not
     /// be held up waiting for a client that speaks second.
     /// </summary>
-    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)?> SelectChainAsync(ConnectionContext connection)
+    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)?> SelectChainAsync(ConnectionContext connection, IPEndPoint? originalDestination)
     {
-        int port = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+        int port = originalDestination?.Port ?? (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         string transport = "raw_buffer";
         string? serverName = null;
         string[] alpn = [];

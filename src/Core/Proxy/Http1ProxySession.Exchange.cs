@@ -231,7 +231,10 @@ internal sealed partial class Http1ProxySession
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster)
     {
-        var endpoint = cluster.State.Pick();
+        // ORIGINAL_DST: the upstream is where the client was going before capture redirected it to us.
+        var endpoint = cluster.Model.Type == DiscoveryType.OriginalDst
+            ? (_originalDestination is null ? null : cluster.State.ForOriginalDestination(_originalDestination))
+            : cluster.State.Pick();
         if (endpoint is null)
         {
             cluster.Stats.UpstreamCxNoneHealthy.Increment();

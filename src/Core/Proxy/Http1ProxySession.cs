@@ -43,8 +43,11 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     private volatile bool _idle;
     private volatile UpstreamConnection? _activeUpstream;
 
-    public Http1ProxySession(ConnectionContext downstream, HttpChainRuntime chain, ProxyServices services)
+    private readonly IPEndPoint? _originalDestination;
+
+    public Http1ProxySession(ConnectionContext downstream, HttpChainRuntime chain, ProxyServices services, IPEndPoint? originalDestination = null)
     {
+        _originalDestination = originalDestination;
         _downstream = downstream;
         _in = downstream.Transport.Input;
         _out = downstream.Transport.Output;

@@ -25,8 +25,11 @@ internal sealed class TcpProxySession : IHeartbeatTarget
     private Socket? _upstream;
     private volatile bool _idleTimedOut;
 
-    public TcpProxySession(ConnectionContext downstream, TcpChainRuntime chain, ProxyServices services)
+    private readonly System.Net.IPEndPoint? _originalDestination;
+
+    public TcpProxySession(ConnectionContext downstream, TcpChainRuntime chain, ProxyServices services, System.Net.IPEndPoint? originalDestination)
     {
+        _originalDestination = originalDestination;
         _downstream = downstream;
         _chain = chain;
         _services = services;
@@ -48,10 +51,12 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         Socket? up = null;
         for (int attempt = 0; attempt < Math.Max(1, _chain.Model.MaxConnectAttempts) && up is null; attempt++)
         {
-            var endpoint = cluster.State.Pick();
+            var endpoint = cluster.Model.Type == Config.Model.DiscoveryType.OriginalDst
+                ? (_originalDestination is null ? null : cluster.State.ForOriginalDestination(_originalDestination))
+                : cluster.State.Pick();
             if (endpoint is null) break;
             cluster.Stats.UpstreamCxTotal.Increment();
-            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Drain.Force);
+            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Transport.UpstreamMark, _services.Drain.Force);
             if (result == ConnectResult.Connected)
             {
                 up = socket;

@@ -17,6 +17,11 @@ public sealed class TransportSettings
     /// connections buffer-free, at the price of one extra syscall per read.
     /// </summary>
     public bool WaitForDataBeforeAllocatingBuffer { get; init; } = true;
+    /// <summary>
+    /// SO_MARK for upstream sockets (0 = none). With traffic capture, the proxy's own connections carry
+    /// this mark so the nft rule "meta mark 0x539 return" keeps them from being redirected back to us.
+    /// </summary>
+    public uint UpstreamMark { get; init; }
 
     public static TransportSettings FromEnvironment()
     {
@@ -26,7 +31,16 @@ public sealed class TransportSettings
         {
             InlineScheduling = inline is null || inline != "0",
             IoQueueCount = int.TryParse(queues, out int q) ? q : 0,
+            UpstreamMark = ParseMark(Environment.GetEnvironmentVariable("SIDECAR_UPSTREAM_MARK")),
             WaitForDataBeforeAllocatingBuffer = Environment.GetEnvironmentVariable("SIDECAR_WAIT_FOR_DATA") != "0",
         };
+    }
+
+    private static uint ParseMark(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return 0;
+        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.Parse(text.AsSpan(2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture)
+            : uint.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
