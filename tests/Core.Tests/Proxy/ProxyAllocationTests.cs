@@ -8,6 +8,8 @@ namespace Sidecar.Core.Tests.Proxy;
 /// Proves the zero-allocation claim for a whole proxied keep-alive request: client → proxy → backend
 /// and back, with the client and backend allocation-free, so GC.GetTotalAllocatedBytes measures the proxy.
 /// </summary>
+/// <remarks>The counter is process-wide, so this class runs alone (no other test in parallel).</remarks>
+[Collection(nameof(ProcessWideAllocationCollection))]
 public sealed class ProxyAllocationTests(ITestOutputHelper output)
 {
     private static readonly byte[] Request = Encoding.ASCII.GetBytes(
@@ -42,3 +44,6 @@ public sealed class ProxyAllocationTests(ITestOutputHelper output)
         if (status != 200 || body != 12) throw new InvalidOperationException($"unexpected response {status} {body}");
     }
 }
+
+[CollectionDefinition(nameof(ProcessWideAllocationCollection), DisableParallelization = true)]
+public sealed class ProcessWideAllocationCollection;
