@@ -120,6 +120,7 @@ cmd_test() {
     rc=1
   fi
   export SIDECAR_BIN="${SIDECAR_BIN:-$ROOT/out/sidecar}"
+  tests/Core.Tests/Config/fetch-envoy-protos.sh || log "fetch-envoy-protos FAILED: the upstream catalog check will fail in CI (skips locally)"
 
   local results="$ROOT/TestResults"
   rm -rf "$results"; mkdir -p "$results"

@@ -1,0 +1,75 @@
+namespace Sidecar.Core.Config.Envoy;
+
+/// <summary>Clusters, endpoints and upstream protocol options (ClusterTranslator, ProtocolOptionsTranslator).</summary>
+public static partial class EnvoyFieldCatalog
+{
+    private const string Cluster = "envoy.config.cluster.v3.";
+    private const string Endpoint = "envoy.config.endpoint.v3.";
+    private const string UpstreamHttp = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+    private static EnvoyMessage[] ClusterMessages() =>
+    [
+        M(Cluster + "Cluster",
+            F("name", 1, Str),
+            F("type", 2, Cluster + "Cluster.DiscoveryType"),
+            Refused("eds_cluster_config", 3, Cluster + "Cluster.EdsClusterConfig"),
+            F("connect_timeout", 4, Dur),
+            F("per_connection_buffer_limit_bytes", 5, U32V),
+            F("lb_policy", 6, Cluster + "Cluster.LbPolicy"),
+            Refused("health_checks", 8, "repeated " + Core + "HealthCheck"),
+            F("circuit_breakers", 10, Cluster + "CircuitBreakers"),
+            Refused("http2_protocol_options", 14, Core + "Http2ProtocolOptions"),
+            F("dns_refresh_rate", 16, Dur),
+            F("dns_lookup_family", 17, Cluster + "Cluster.DnsLookupFamily"),
+            Refused("outlier_detection", 19, Cluster + "OutlierDetection"),
+            Refused("transport_socket", 24, Core + "TransportSocket"),
+            F("load_assignment", 33, Endpoint + "ClusterLoadAssignment"),
+            F("typed_extension_protocol_options", 36, AnyMap),
+            F("least_request_lb_config", 37, Cluster + "Cluster.LeastRequestLbConfig")),
+        M(Cluster + "Cluster.LeastRequestLbConfig",
+            F("choice_count", 1, U32V)),
+        M(Cluster + "CircuitBreakers",
+            F("thresholds", 1, "repeated " + Cluster + "CircuitBreakers.Thresholds")),
+        M(Cluster + "CircuitBreakers.Thresholds",
+            F("priority", 1, Core + "RoutingPriority"),
+            F("max_connections", 2, U32V),
+            F("max_pending_requests", 3, U32V),
+            F("max_requests", 4, U32V),
+            F("max_retries", 5, U32V)),
+        M(Endpoint + "ClusterLoadAssignment",
+            F("cluster_name", 1, Str),
+            F("endpoints", 2, "repeated " + Endpoint + "LocalityLbEndpoints"),
+            Refused("policy", 4, Endpoint + "ClusterLoadAssignment.Policy")),
+        M(Endpoint + "LocalityLbEndpoints",
+            F("locality", 1, Core + "Locality"),
+            F("lb_endpoints", 2, "repeated " + Endpoint + "LbEndpoint"),
+            F("load_balancing_weight", 3, U32V),
+            F("priority", 5, U32)),
+        M(Core + "Locality",
+            F("region", 1, Str),
+            F("zone", 2, Str),
+            F("sub_zone", 3, Str)),
+        M(Endpoint + "LbEndpoint",
+            F("endpoint", 1, Endpoint + "Endpoint"),
+            Refused("health_status", 2, Core + "HealthStatus"),
+            Refused("metadata", 3, Core + "Metadata"),
+            F("load_balancing_weight", 4, U32V),
+            Refused("endpoint_name", 5, Str)),
+        M(Endpoint + "Endpoint",
+            F("address", 1, Core + "Address"),
+            Refused("health_check_config", 2, Endpoint + "Endpoint.HealthCheckConfig"),
+            F("hostname", 3, Str),
+            Refused("additional_addresses", 4, "repeated " + Endpoint + "Endpoint.AdditionalAddress")),
+        M(UpstreamHttp,
+            F("common_http_protocol_options", 1, Core + "HttpProtocolOptions"),
+            F("explicit_http_config", 3, UpstreamHttp + ".ExplicitHttpConfig"),
+            Refused("use_downstream_protocol_config", 4, UpstreamHttp + ".UseDownstreamHttpConfig"),
+            Refused("auto_config", 5, UpstreamHttp + ".AutoHttpConfig")),
+        M(UpstreamHttp + ".ExplicitHttpConfig",
+            F("http_protocol_options", 1, Core + "Http1ProtocolOptions"),
+            Refused("http2_protocol_options", 2, Core + "Http2ProtocolOptions"),
+            Refused("http3_protocol_options", 3, Core + "Http3ProtocolOptions")),
+        // HTTP/1.1 with Envoy's defaults: every tuning field is refused by the generic "unsupported field".
+        M(Core + "Http1ProtocolOptions"),
+    ];
+}

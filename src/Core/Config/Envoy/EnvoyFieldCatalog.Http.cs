@@ -1,0 +1,49 @@
+namespace Sidecar.Core.Config.Envoy;
+
+/// <summary>The HTTP connection manager and its http filters (HttpConnectionManagerTranslator).</summary>
+public static partial class EnvoyFieldCatalog
+{
+    private const string Hcm = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+    private const string HcmPackage = "envoy.extensions.filters.network.http_connection_manager.v3.";
+
+    private static EnvoyMessage[] HttpMessages() =>
+    [
+        M(Hcm,
+            F("codec_type", 1, Hcm + ".CodecType"),
+            F("stat_prefix", 2, Str),
+            Refused("rds", 3, HcmPackage + "Rds"),
+            F("route_config", 4, Route + "RouteConfiguration"),
+            F("http_filters", 5, "repeated " + HcmPackage + "HttpFilter"),
+            Refused("http2_protocol_options", 9, Core + "Http2ProtocolOptions"),
+            F("server_name", 10, Str),
+            F("drain_timeout", 12, Dur),
+            Ignored("access_log", 13, AccessLogs),
+            F("use_remote_address", 14, BoolV),
+            F("generate_request_id", 15, BoolV),
+            F("upgrade_configs", 23, "repeated " + Hcm + ".UpgradeConfig"),
+            F("stream_idle_timeout", 24, Dur),
+            F("request_timeout", 28, Dur),
+            F("max_request_headers_kb", 29, U32V),
+            Refused("scoped_routes", 31, HcmPackage + "ScopedRoutes"),
+            F("common_http_protocol_options", 35, Core + "HttpProtocolOptions"),
+            F("request_headers_timeout", 41, Dur)),
+        M(Hcm + ".UpgradeConfig",
+            F("upgrade_type", 1, Str),
+            Refused("filters", 2, "repeated " + HcmPackage + "HttpFilter"),
+            F("enabled", 3, BoolV)),
+        M(HcmPackage + "HttpFilter",
+            F("name", 1, Str),
+            F("typed_config", 4, "google.protobuf.Any"),
+            Refused("config_discovery", 5, Core + "ExtensionConfigSource"),
+            Refused("is_optional", 6, Bool),
+            Refused("disabled", 7, Bool)),
+        // Shared by the connection manager and upstream HttpProtocolOptions.
+        M(Core + "HttpProtocolOptions",
+            F("idle_timeout", 1, Dur),
+            F("max_headers_count", 2, U32V),
+            F("max_requests_per_connection", 6, U32V)),
+        M("envoy.extensions.filters.http.router.v3.Router"),
+        M("envoy.extensions.filters.http.buffer.v3.Buffer",
+            F("max_request_bytes", 1, U32V)),
+    ];
+}
