@@ -4,7 +4,8 @@ namespace Sidecar.E2E.Tests.Harness;
 
 public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null);
 
-public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s");
+public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s", string Type = "STATIC",
+    string Host = "127.0.0.1", string LbPolicy = "ROUND_ROBIN", int Endpoints = 1);
 
 /// <summary>
 /// Builds an Envoy v3 bootstrap (static_resources) YAML the way Envoy users write it:
@@ -84,16 +85,19 @@ public sealed class SidecarConfig
     {
         var o = _clusters;
         L(o, 2, $"- name: {c.Name}");
-        L(o, 4, "type: STATIC");
+        L(o, 4, $"type: {c.Type}");
         L(o, 4, $"connect_timeout: {c.ConnectTimeout}");
-        L(o, 4, "lb_policy: ROUND_ROBIN");
+        L(o, 4, $"lb_policy: {c.LbPolicy}");
         L(o, 4, "load_assignment:");
         L(o, 6, $"cluster_name: {c.Name}");
         L(o, 6, "endpoints:");
         L(o, 6, "- lb_endpoints:");
-        L(o, 8, "- endpoint:");
-        L(o, 12, "address:");
-        L(o, 14, $"socket_address: {{ address: 127.0.0.1, port_value: {c.Port} }}");
+        for (int i = 0; i < c.Endpoints; i++)
+        {
+            L(o, 8, "- endpoint:");
+            L(o, 12, "address:");
+            L(o, 14, $"socket_address: {{ address: {c.Host}, port_value: {c.Port} }}");
+        }
         return this;
     }
 
