@@ -52,7 +52,8 @@ internal static class Program
     {
         string? configPath = null;
         double drainSeconds = 5;
-        int concurrency = 0;
+        // Envoy's default: one worker per hardware thread. 0 selects the .NET thread-pool model instead.
+        int concurrency = Environment.ProcessorCount;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -60,7 +61,7 @@ internal static class Program
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];
                     break;
-                case "--concurrency" when i + 1 < args.Length && int.TryParse(args[i + 1], out int workers) && workers > 0:
+                case "--concurrency" when i + 1 < args.Length && int.TryParse(args[i + 1], out int workers) && workers >= 0:
                     concurrency = workers;
                     i++;
                     break;
