@@ -14,6 +14,9 @@ internal sealed partial class Http1ProxySession
     private long _requestRemaining;
     private bool _requestTrailerStarted;
     private bool _responseTrailerStarted;
+    private long _requestBodyBytes;
+    private long _responseBodyBytes;
+    private bool _requestBodyTooLarge;
 
     /// <summary>
     /// Sends the request body when it is already in the receive buffer (the common small-request case,
@@ -24,6 +27,8 @@ internal sealed partial class Http1ProxySession
         _requestRemaining = _request.ContentLength;
         _requestChunks.Reset();
         _requestTrailerStarted = false;
+        _requestBodyBytes = 0;
+        _requestBodyTooLarge = false;
         if (!_in.TryRead(out ReadResult r)) return (false, true);
         ReadOnlySequence<byte> buffer = r.Buffer;
         if (_request.Framing == BodyFraming.ContentLength)
@@ -35,9 +40,10 @@ internal sealed partial class Http1ProxySession
             return (_requestRemaining == 0, true);
         }
         var reader = new SequenceReader<byte>(buffer);
-        ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true);
+        ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true, ref _requestBodyBytes, Hcm.MaxRequestBodyBytes);
         _in.AdvanceTo(reader.Position);
-        return (step == ChunkStep.Done, step != ChunkStep.Error);
+        _requestBodyTooLarge = step == ChunkStep.TooLarge;
+        return (step == ChunkStep.Done, step is not (ChunkStep.Error or ChunkStep.TooLarge));
     }
 
     /// <summary>Streams the rest of the request body while the response is read (an echoing upstream would otherwise deadlock).</summary>
@@ -68,9 +74,15 @@ internal sealed partial class Http1ProxySession
                 else
                 {
                     var reader = new SequenceReader<byte>(buffer);
-                    ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true);
+                    ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true, ref _requestBodyBytes, Hcm.MaxRequestBodyBytes);
                     _in.AdvanceTo(reader.Position, buffer.End);
-                    if (step == ChunkStep.Error) return false;
+                    if (step == ChunkStep.TooLarge)
+                    {
+                        // Stop the exchange: the upstream must not wait for the rest of a body we refuse.
+                        _requestBodyTooLarge = true;
+                        _activeUpstream?.Abort();
+                    }
+                    if (step is ChunkStep.Error or ChunkStep.TooLarge) return false;
                     done = step == ChunkStep.Done;
                 }
                 FlushResult f = await upstream.FlushAsync();
@@ -111,7 +123,7 @@ internal sealed partial class Http1ProxySession
             else
             {
                 var reader = new SequenceReader<byte>(buffer);
-                ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, null, reencode: false);
+                ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, null, reencode: false, ref _requestBodyBytes, 0);
                 _in.AdvanceTo(reader.Position, buffer.End);
                 if (step == ChunkStep.Done) return true;
                 if (step == ChunkStep.Error) return false;
@@ -129,6 +141,7 @@ internal sealed partial class Http1ProxySession
         long remaining = _response.ContentLength;
         _responseChunks.Reset();
         _responseTrailerStarted = false;
+        _responseBodyBytes = 0;
         try
         {
             while (true)
@@ -158,9 +171,9 @@ internal sealed partial class Http1ProxySession
                     case BodyFraming.Chunked:
                     {
                         var reader = new SequenceReader<byte>(buffer);
-                        ChunkStep step = CopyChunks(ref reader, ref _responseChunks, ref _responseTrailerStarted, _out, chunkOut);
+                        ChunkStep step = CopyChunks(ref reader, ref _responseChunks, ref _responseTrailerStarted, _out, chunkOut, ref _responseBodyBytes, 0);
                         input.AdvanceTo(reader.Position, buffer.End);
-                        if (step == ChunkStep.Error) return false;
+                        if (step is ChunkStep.Error or ChunkStep.TooLarge) return false;
                         done = step == ChunkStep.Done;
                         break;
                     }
@@ -192,10 +205,11 @@ internal sealed partial class Http1ProxySession
         }
     }
 
-    private enum ChunkStep : byte { NeedMore, Done, Error }
+    private enum ChunkStep : byte { NeedMore, Done, Error, TooLarge }
 
     /// <summary>Decodes chunks from <paramref name="reader"/> and writes them re-framed (or raw when <paramref name="reencode"/> is false and a target exists).</summary>
-    private static ChunkStep CopyChunks(ref SequenceReader<byte> reader, ref ChunkedDecoder decoder, ref bool trailerStarted, PipeWriter? target, bool reencode)
+    private static ChunkStep CopyChunks(ref SequenceReader<byte> reader, ref ChunkedDecoder decoder, ref bool trailerStarted, PipeWriter? target, bool reencode,
+        ref long bodyBytes, long limit)
     {
         while (true)
         {
@@ -203,6 +217,8 @@ internal sealed partial class Http1ProxySession
             switch (s)
             {
                 case ChunkedStatus.Data:
+                    bodyBytes += data.Length;
+                    if (limit > 0 && bodyBytes > limit) return ChunkStep.TooLarge;
                     if (target is null) break;
                     if (reencode) WriteChunkHeader(target, data.Length);
                     Write(target, data);

@@ -122,7 +122,7 @@ internal sealed partial class Http1ProxySession
                     await _out.FlushAsync();
                 }
                 (bool complete, bool ok) = TryForwardBufferedRequestBody(upstream.Output);
-                if (!ok) return new AttemptOutcome(ProxyError.BadRequest, false, false, false, false);
+                if (!ok) return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.BadRequest, false, false, false, false);
                 if (!complete)
                 {
                     bodyPump = PumpRequestBodyAsync(upstream.Output);
@@ -142,6 +142,7 @@ internal sealed partial class Http1ProxySession
                 {
                     if (pumping) upstream.Abort();
                     if (pumping) await bodyPump;
+                    if (_requestBodyTooLarge) return new AttemptOutcome(ProxyError.RequestBodyTooLarge, false, false, false, false);
                     ProxyError e = hs switch
                     {
                         UpstreamHeadStatus.Timeout => ProxyError.UpstreamRequestTimeout,

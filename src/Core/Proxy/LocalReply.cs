@@ -27,6 +27,7 @@ public static class LocalReply
         ProxyError.UpstreamProtocolError => 502,
         ProxyError.UpstreamRequestTimeout => 504,
         ProxyError.RequestHeadersTimeout => 408,
+        ProxyError.RequestBodyTooLarge => 413,
         _ => 500,
     };
 
@@ -41,6 +42,7 @@ public static class LocalReply
         ProxyError.UpstreamRequestTimeout => "upstream request timeout"u8,
         ProxyError.RequestHeadersTimeout => "request timeout"u8,
         ProxyError.NoCluster => "cluster not found"u8,
+        ProxyError.RequestBodyTooLarge => "Payload Too Large"u8,
         _ => default,
     };
 

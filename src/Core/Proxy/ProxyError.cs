@@ -29,6 +29,8 @@ public enum ProxyError : byte
     DownstreamConnectionTermination,
     /// <summary>The request head did not arrive within request_headers_timeout (408).</summary>
     RequestHeadersTimeout,
+    /// <summary>The request body exceeded the configured limit (413).</summary>
+    RequestBodyTooLarge,
     /// <summary>URX: retries were exhausted.</summary>
     UpstreamRetryLimitExceeded,
 }
@@ -50,6 +52,7 @@ public static class ResponseFlags
         ProxyError.UpstreamRetryLimitExceeded => "URX",
         ProxyError.RequestHeadersTimeout => "DPE",
         ProxyError.BadRequest => "DPE",
+        ProxyError.RequestBodyTooLarge => "DPE",
         _ => "-",
     };
     /// <summary>The short name as ASCII bytes, for headers.</summary>
@@ -67,6 +70,7 @@ public static class ResponseFlags
         ProxyError.UpstreamRetryLimitExceeded => "URX"u8,
         ProxyError.RequestHeadersTimeout => "DPE"u8,
         ProxyError.BadRequest => "DPE"u8,
+        ProxyError.RequestBodyTooLarge => "DPE"u8,
         _ => "-"u8,
     };
 }

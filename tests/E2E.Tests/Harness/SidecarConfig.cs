@@ -23,7 +23,7 @@ public sealed class SidecarConfig
     /// <summary>Adds an HTTP listener on a fresh free port and returns the port.</summary>
     public int AddHttpListener(IEnumerable<RouteSpec> routes, string statPrefix = "ingress_http",
         string? requestHeadersTimeout = null, int? maxRequestHeadersKb = null, bool websocket = false,
-        string? drainTimeout = null)
+        string? drainTimeout = null, long? maxRequestBytes = null)
     {
         var port = TestEnv.FreePort();
         var o = _listeners;
@@ -57,6 +57,13 @@ public sealed class SidecarConfig
             L(o, 16, $"route: {{ cluster: {r.Cluster}{(r.Timeout != null ? ", timeout: " + r.Timeout : "")} }}");
         }
         L(o, 10, "http_filters:");
+        if (maxRequestBytes is long max)
+        {
+            L(o, 10, "- name: envoy.filters.http.buffer");
+            L(o, 12, "typed_config:");
+            L(o, 14, "\"@type\": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer");
+            L(o, 14, $"max_request_bytes: {max}");
+        }
         L(o, 10, "- name: envoy.filters.http.router");
         L(o, 12, "typed_config:");
         L(o, 14, "\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
