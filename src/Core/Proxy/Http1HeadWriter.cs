@@ -15,7 +15,7 @@ namespace Sidecar.Core.Proxy;
 internal static class Http1HeadWriter
 {
     public static void WriteRequestHead(PipeWriter w, Http1Head req, RouteModel route, VirtualHostModel vhost,
-        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, bool upgrade)
     {
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
@@ -27,7 +27,6 @@ internal static class Http1HeadWriter
         else WritePath(w, req.PathAndQuery, route, action);
         w.Write(" HTTP/1.1\r\n"u8);
 
-        bool upgrade = req.IsUpgradeRequest;
         bool rewriteHost = action.HostRewriteLiteral is not null;
         bool appendXff = hcm.UseRemoteAddress;
         for (int i = 0; i < req.HeaderCount; i++)

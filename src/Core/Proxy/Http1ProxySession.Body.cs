@@ -275,10 +275,16 @@ internal sealed partial class Http1ProxySession
         _chain.Stats.CountResponse(_response.StatusCode);
         _chain.Stats.DownstreamCxUpgradesTotal.Increment();
         await _out.FlushAsync();
+        await RelayUntilEitherEndsAsync(upstream);
+        return false;
+    }
+
+    /// <summary>Relays bytes both ways; when one side ends, the other is closed so neither task outlives the tunnel.</summary>
+    private async Task RelayUntilEitherEndsAsync(UpstreamConnection upstream)
+    {
         Task up = Tcp.PipeRelay.CopyAsync(_in, upstream.Output);
         Task down = Tcp.PipeRelay.CopyAsync(upstream.Input, _out);
         await Task.WhenAny(up, down);
-        // One side ended: close the other so neither task outlives the tunnel.
         upstream.Abort();
         _downstream.Abort();
         try
@@ -289,6 +295,5 @@ internal sealed partial class Http1ProxySession
         {
             // Ending a tunnel by abort is the normal way for one of the two directions to stop.
         }
-        return false;
     }
 }

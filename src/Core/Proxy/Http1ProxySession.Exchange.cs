@@ -108,7 +108,7 @@ internal sealed partial class Http1ProxySession
         try
         {
             // :: Step 3 — request head and body
-            Http1HeadWriter.WriteRequestHead(upstream.Output, _request, route, vhost, action, _chain, _clientAddress);
+            Http1HeadWriter.WriteRequestHead(upstream.Output, _request, route, vhost, action, _chain, _clientAddress, _forwardUpgrade);
             upstream.RequestCount++;
             ValueTask<bool> bodyPump = default;
             bool pumping = false;
@@ -230,7 +230,7 @@ internal sealed partial class Http1ProxySession
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster)
+    private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster, bool allowPooled = true)
     {
         // ORIGINAL_DST: the upstream is where the client was going before capture redirected it to us.
         var endpoint = cluster.Model.Type == DiscoveryType.OriginalDst
@@ -241,7 +241,7 @@ internal sealed partial class Http1ProxySession
             cluster.Stats.UpstreamCxNoneHealthy.Increment();
             return (null, ProxyError.NoHealthyUpstream);
         }
-        UpstreamConnection? pooled = cluster.Pool.TryAcquire(endpoint);
+        UpstreamConnection? pooled = allowPooled ? cluster.Pool.TryAcquire(endpoint) : null;
         if (pooled is not null) return (pooled, ProxyError.None);
 
         if (!cluster.State.TryAcquireConnection())

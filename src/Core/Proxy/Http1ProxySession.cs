@@ -42,6 +42,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     private volatile bool _timedOut;
     private volatile bool _idle;
     private volatile UpstreamConnection? _activeUpstream;
+    private bool _forwardUpgrade;
 
     private readonly IPEndPoint? _originalDestination;
 
@@ -227,8 +228,29 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
             return await ReplyConfiguredAsync(redirect.ResponseCode, location, default);
         }
 
-        // :: Step 3 — forward upstream
-        return await ExchangeAsync(route, vhost!, route.Action!);
+        // :: Step 3 — upgrades and CONNECT as the route allows them, then forward upstream
+        RouteActionModel action = route.Action!;
+        _forwardUpgrade = false;
+        if (_request.IsConnect)
+        {
+            if (!action.AllowConnect) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+            if (action.TerminateConnect) return await TerminateConnectAsync(action);
+        }
+        else if (_request.IsUpgradeRequest)
+        {
+            ReadOnlySpan<byte> protocol = _request.GetHeaderValue(_request.UpgradeIndex);
+            if (System.Text.Ascii.EqualsIgnoreCase(protocol, "websocket"u8))
+            {
+                if (!action.AllowWebSocket) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+                _forwardUpgrade = true;
+            }
+            else if (!System.Text.Ascii.EqualsIgnoreCase(protocol, "h2c"u8))
+            {
+                return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+            }
+            // "Upgrade: h2c" is dropped and the request proxied as plain HTTP/1.1, as Envoy does.
+        }
+        return await ExchangeAsync(route, vhost!, action);
     }
 
     private bool ShouldClose => !_request.KeepAlive || _services.Drain.IsDraining;

@@ -28,6 +28,7 @@ public static class LocalReply
         ProxyError.UpstreamRequestTimeout => 504,
         ProxyError.RequestHeadersTimeout => 408,
         ProxyError.RequestBodyTooLarge => 413,
+        ProxyError.UpgradeFailed => 403,
         _ => 500,
     };
 

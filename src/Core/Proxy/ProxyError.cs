@@ -29,6 +29,8 @@ public enum ProxyError : byte
     DownstreamConnectionTermination,
     /// <summary>The request head did not arrive within request_headers_timeout (408).</summary>
     RequestHeadersTimeout,
+    /// <summary>An Upgrade or CONNECT the route does not enable (403, Envoy's "upgrade_failed").</summary>
+    UpgradeFailed,
     /// <summary>The request body exceeded the configured limit (413).</summary>
     RequestBodyTooLarge,
     /// <summary>URX: retries were exhausted.</summary>
@@ -53,6 +55,7 @@ public static class ResponseFlags
         ProxyError.RequestHeadersTimeout => "DPE",
         ProxyError.BadRequest => "DPE",
         ProxyError.RequestBodyTooLarge => "DPE",
+        ProxyError.UpgradeFailed => "UPE",
         _ => "-",
     };
     /// <summary>The short name as ASCII bytes, for headers.</summary>
@@ -71,6 +74,7 @@ public static class ResponseFlags
         ProxyError.RequestHeadersTimeout => "DPE"u8,
         ProxyError.BadRequest => "DPE"u8,
         ProxyError.RequestBodyTooLarge => "DPE"u8,
+        ProxyError.UpgradeFailed => "UPE"u8,
         _ => "-"u8,
     };
 }

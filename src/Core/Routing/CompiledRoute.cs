@@ -50,7 +50,9 @@ internal sealed class CompiledRoute
     public bool Matches<TRequest>(ref TRequest request, ReadOnlySpan<byte> path, ReadOnlySpan<byte> query)
         where TRequest : IRequestView, allows ref struct
     {
-        if (!MatchesPath(path))
+        // Envoy: connect_matcher routes take only CONNECT requests, and CONNECT requests no other routes.
+        bool isConnect = request.Method.SequenceEqual("CONNECT"u8);
+        if (isConnect != (_kind == PathMatchKind.Connect) || (!isConnect && !MatchesPath(path)))
         {
             return false;
         }

@@ -71,7 +71,7 @@ public sealed class TranslatorErrorTests
     [InlineData("match", ", grpc: {}", R + ".match.grpc", "gRPC")]
     [InlineData("action", "route: { cluster: c, request_mirror_policies: [] }", R + ".route.request_mirror_policies", "mirroring")]
     [InlineData("action", "route: { cluster: c, retry_policy: { retry_on: \"5xx,retriable-4xx\" } }", R + ".route.retry_policy.retry_on", "retriable-4xx")]
-    [InlineData("action", "route: { cluster: c, upgrade_configs: [{ upgrade_type: CONNECT }] }", R + ".route.upgrade_configs[0].upgrade_type", "CONNECT")]
+    [InlineData("action", "route: { cluster: c, upgrade_configs: [{ upgrade_type: spdy/3.1 }] }", R + ".route.upgrade_configs[0].upgrade_type", "spdy/3.1")]
     [InlineData("cluster", ", transport_socket: {}", C + ".transport_socket", "upstream TLS")]
     [InlineData("cluster", ", health_checks: []", C + ".health_checks", "health")]
     [InlineData("cluster", ", lb_policy: RING_HASH", C + ".lb_policy", "unsupported value \"RING_HASH\"")]

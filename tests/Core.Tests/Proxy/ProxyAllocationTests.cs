@@ -25,11 +25,18 @@ public sealed class ProxyAllocationTests(ITestOutputHelper output)
             using var client = new BlockingClient(proxy.EndPoint);
             for (int i = 0; i < 20_000; i++) Roundtrip(client);   // warm-up: tiering, pools, timers
             const int N = 10_000;
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < N; i++) Roundtrip(client);
-            long after = GC.GetTotalAllocatedBytes(precise: true);
-            output.WriteLine($"{after - before} bytes allocated over {N} proxied requests ({(after - before) / (double)N:0.###} B/request)");
-            return (after - before) / N;
+            // Three windows, keep the smallest: the counter is process-wide, and leftovers of other tests
+            // (timers, fixtures) allocate now and then; an allocation per request shows in every window.
+            long best = long.MaxValue;
+            for (int window = 0; window < 3; window++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < N; i++) Roundtrip(client);
+                long after = GC.GetTotalAllocatedBytes(precise: true);
+                output.WriteLine($"window {window}: {after - before} bytes allocated over {N} proxied requests ({(after - before) / (double)N:0.###} B/request)");
+                best = Math.Min(best, after - before);
+            }
+            return best / N;
         });
         // Tolerance: < 1 byte per request on average. The process also runs the heartbeat timer (one
         // tick per 100 ms) and thread-pool bookkeeping that may allocate a few objects during the

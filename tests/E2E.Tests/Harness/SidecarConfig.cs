@@ -2,6 +2,7 @@ using System.Text;
 
 namespace Sidecar.E2E.Tests.Harness;
 
+/// <summary>A route; <paramref name="Prefix"/> "CONNECT" makes a connect_matcher route that terminates CONNECT.</summary>
 public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null);
 
 public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s", string Type = "STATIC",
@@ -53,6 +54,12 @@ public sealed class SidecarConfig
         L(o, 14, "routes:");
         foreach (var r in routes)
         {
+            if (r.Prefix == "CONNECT")
+            {
+                L(o, 14, "- match: { connect_matcher: {} }");
+                L(o, 16, $"route: {{ cluster: {r.Cluster}, upgrade_configs: [{{ upgrade_type: CONNECT, connect_config: {{}} }}] }}");
+                continue;
+            }
             L(o, 14, $"- match: {{ prefix: \"{r.Prefix}\" }}");
             L(o, 16, $"route: {{ cluster: {r.Cluster}{(r.Timeout != null ? ", timeout: " + r.Timeout : "")} }}");
         }

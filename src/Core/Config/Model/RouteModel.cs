@@ -15,7 +15,8 @@ public sealed class RouteModel
     public HeaderMutationModel ResponseHeaders { get; init; } = HeaderMutationModel.None;
 }
 
-public enum PathMatchKind : byte { Prefix, Path, SafeRegex, PathSeparatedPrefix }
+/// <summary>How a route matches; <see cref="Connect"/> is Envoy's connect_matcher (CONNECT requests only).</summary>
+public enum PathMatchKind : byte { Prefix, Path, SafeRegex, PathSeparatedPrefix, Connect }
 
 public sealed class RouteMatchModel
 {
@@ -73,6 +74,13 @@ public sealed class RouteActionModel
     public RetryPolicyModel? RetryPolicy { get; init; }
     /// <summary>Envoy <c>upgrade_configs</c> enables "websocket" per route; HCM-level value is folded in.</summary>
     public bool AllowWebSocket { get; init; } = true;
+    /// <summary>upgrade_configs "CONNECT" enabled (route or connection manager): CONNECT requests may use this route.</summary>
+    public bool AllowConnect { get; init; }
+    /// <summary>
+    /// upgrade_configs CONNECT with connect_config: the proxy terminates CONNECT (opens TCP to the cluster,
+    /// answers 200, relays bytes) instead of forwarding the CONNECT request upstream.
+    /// </summary>
+    public bool TerminateConnect { get; init; }
 }
 
 public sealed class WeightedClusterModel

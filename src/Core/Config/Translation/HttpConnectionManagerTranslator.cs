@@ -21,7 +21,8 @@ internal static class HttpConnectionManagerTranslator
             _ => CodecType.Auto,
         };
         // Envoy default: upgrades are refused unless the connection manager lists them; routes may override.
-        bool webSocket = ReadUpgradeConfigs(ctx, h.Take("upgrade_configs"), allowFilters: true) ?? false;
+        UpgradeSettings upgrades = ReadUpgradeConfigs(ctx, h.Take("upgrade_configs"), allowFilters: true);
+        var webSocket = new UpgradeSettings(upgrades.WebSocket ?? false, upgrades.Connect ?? false, upgrades.TerminateConnect);
         RouteConfigModel? routes = null;
         if (h.Take("route_config") is { } rc)
         {
@@ -69,12 +70,15 @@ internal static class HttpConnectionManagerTranslator
     }
 
     /// <summary>
-    /// upgrade_configs[]: only "websocket" is implemented. Returns the websocket setting, or null when the
-    /// list does not mention websocket (so a route-level list without it inherits the HCM value).
+    /// upgrade_configs[]: "websocket" and "CONNECT" (with optional connect_config, which makes the proxy
+    /// terminate CONNECT). Each setting is null when the list does not mention it, so a route-level list
+    /// inherits the connection manager's value.
     /// </summary>
-    public static bool? ReadUpgradeConfigs(TranslationContext ctx, ConfigNode? node, bool allowFilters)
+    public static UpgradeSettings ReadUpgradeConfigs(TranslationContext ctx, ConfigNode? node, bool allowFilters)
     {
         bool? webSocket = null;
+        bool? connect = null;
+        bool terminate = false;
         foreach (ConfigNode item in ctx.Items(node))
         {
             FieldReader u = new(ctx, item);
@@ -89,9 +93,11 @@ internal static class HttpConnectionManagerTranslator
             {
                 u.Unsupported("filters", "per-upgrade filter chains");
             }
-            else
+            else if (u.Message("connect_config") is FieldReader cc)
             {
-                u.Unsupported("connect_config", "CONNECT termination");
+                // An empty ConnectConfig: terminate CONNECT. Its options (proxy protocol, POST) are not implemented.
+                terminate = true;
+                cc.Finish();
             }
             u.Finish();
             if (typeNode is null)
@@ -102,12 +108,16 @@ internal static class HttpConnectionManagerTranslator
             {
                 webSocket = enabled;
             }
+            else if (type is not null && type.Equals("CONNECT", StringComparison.Ordinal))
+            {
+                connect = enabled;
+            }
             else if (type is not null)
             {
-                ctx.Unsupported(typeNode, $"upgrade type \"{type}\" (only websocket)");
+                ctx.Unsupported(typeNode, $"upgrade type \"{type}\" (only websocket and CONNECT)");
             }
         }
-        return webSocket;
+        return new UpgradeSettings(webSocket, connect, terminate);
     }
 
     /// <summary>
@@ -152,3 +162,6 @@ internal static class HttpConnectionManagerTranslator
         return maxBody;
     }
 }
+
+/// <summary>What upgrade_configs enable; null = not mentioned (inherit).</summary>
+internal readonly record struct UpgradeSettings(bool? WebSocket, bool? Connect, bool TerminateConnect);

@@ -40,7 +40,13 @@ internal static class MatcherTranslator
             regex = ReadRegexMatcher(sr, ignoreCase: false);
             specifiers++;
         }
-        m.Unsupported("connect_matcher", "CONNECT matching");
+        if (m.Message("connect_matcher") is FieldReader cm)
+        {
+            // ConnectMatcher is an empty message: it matches every CONNECT request (and nothing else).
+            kind = PathMatchKind.Connect;
+            cm.Finish();
+            specifiers++;
+        }
         m.Unsupported("path_match_policy", "path_match_policy (URI templates)");
         m.Unsupported("grpc", "gRPC route matching");
         m.Unsupported("runtime_fraction", "runtime_fraction");
@@ -64,10 +70,10 @@ internal static class MatcherTranslator
         }
         m.Finish();
         // A match using only an unsupported specifier (connect_matcher…) already has its error.
-        bool unsupportedSpecifier = m.Has("connect_matcher") || m.Has("path_match_policy");
+        bool unsupportedSpecifier = m.Has("path_match_policy");
         if (specifiers > 1 || (specifiers == 0 && !unsupportedSpecifier))
         {
-            ctx.Error(node, "exactly one of prefix, path, safe_regex and path_separated_prefix is required");
+            ctx.Error(node, "exactly one of prefix, path, safe_regex, path_separated_prefix and connect_matcher is required");
             return null;
         }
         if (specifiers == 0 || (kind == PathMatchKind.SafeRegex && regex is null))

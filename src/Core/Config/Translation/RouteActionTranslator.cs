@@ -7,7 +7,7 @@ namespace Sidecar.Core.Config.Translation;
 /// <summary>The three route actions: <c>route</c>, <c>direct_response</c>, <c>redirect</c>.</summary>
 internal static class RouteActionTranslator
 {
-    public static RouteActionModel? Read(FieldReader a, bool webSocket, RetryPolicyModel? vhostRetry)
+    public static RouteActionModel? Read(FieldReader a, UpgradeSettings webSocket, RetryPolicyModel? vhostRetry)
     {
         TranslationContext ctx = a.Context;
         if (!a.IsValid)
@@ -36,7 +36,10 @@ internal static class RouteActionTranslator
         string? prefixRewrite = a.String("prefix_rewrite");
         string? hostRewrite = a.String("host_rewrite_literal");
         RetryPolicyModel? retry = a.Take("retry_policy") is { } rp ? RouteConfigTranslator.ReadRetryPolicy(ctx, rp) : vhostRetry;
-        bool ws = HttpConnectionManagerTranslator.ReadUpgradeConfigs(ctx, a.Take("upgrade_configs"), allowFilters: false) ?? webSocket;
+        UpgradeSettings own = HttpConnectionManagerTranslator.ReadUpgradeConfigs(ctx, a.Take("upgrade_configs"), allowFilters: false);
+        bool ws = own.WebSocket ?? webSocket.WebSocket ?? false;
+        bool connect = own.Connect ?? webSocket.Connect ?? false;
+        bool terminate = own.Connect is not null ? own.TerminateConnect : webSocket.TerminateConnect;
         RouteActionModel model = new()
         {
             Cluster = cluster,
@@ -47,6 +50,8 @@ internal static class RouteActionTranslator
             HostRewriteLiteral = hostRewrite,
             RetryPolicy = retry,
             AllowWebSocket = ws,
+            AllowConnect = connect,
+            TerminateConnect = connect && terminate,
         };
         a.Unsupported("regex_rewrite", "regex_rewrite");
         a.Unsupported("auto_host_rewrite", "auto_host_rewrite");

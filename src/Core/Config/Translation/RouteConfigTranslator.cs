@@ -7,7 +7,7 @@ namespace Sidecar.Core.Config.Translation;
 /// <summary>Inline <c>route_config</c>: virtual hosts and routes.</summary>
 internal static class RouteConfigTranslator
 {
-    public static RouteConfigModel? Translate(TranslationContext ctx, ConfigNode node, bool webSocket)
+    public static RouteConfigModel? Translate(TranslationContext ctx, ConfigNode node, UpgradeSettings webSocket)
     {
         FieldReader r = new(ctx, node);
         if (!r.IsValid)
@@ -32,7 +32,7 @@ internal static class RouteConfigTranslator
         return new RouteConfigModel { Name = name, VirtualHosts = hosts.ToImmutable(), RequestHeaders = request, ResponseHeaders = response };
     }
 
-    private static VirtualHostModel? ReadVirtualHost(TranslationContext ctx, ConfigNode node, bool webSocket, Dictionary<string, string> domainOwner)
+    private static VirtualHostModel? ReadVirtualHost(TranslationContext ctx, ConfigNode node, UpgradeSettings webSocket, Dictionary<string, string> domainOwner)
     {
         FieldReader v = new(ctx, node);
         if (!v.IsValid)
@@ -97,7 +97,7 @@ internal static class RouteConfigTranslator
         };
     }
 
-    private static RouteModel? ReadRoute(TranslationContext ctx, ConfigNode node, bool webSocket, RetryPolicyModel? vhostRetry)
+    private static RouteModel? ReadRoute(TranslationContext ctx, ConfigNode node, UpgradeSettings webSocket, RetryPolicyModel? vhostRetry)
     {
         FieldReader r = new(ctx, node);
         if (!r.IsValid)

@@ -1,0 +1,57 @@
+using System.Buffers;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Pools;
+
+namespace Sidecar.Core.Proxy;
+
+internal sealed partial class Http1ProxySession
+{
+    /// <summary>
+    /// CONNECT terminated here (route upgrade_configs CONNECT with connect_config, as Envoy): open a TCP
+    /// connection to the route's cluster, answer 200, then relay bytes both ways until either side ends.
+    /// The connection is never pooled and the downstream connection ends with the tunnel.
+    /// </summary>
+    private async ValueTask<bool> TerminateConnectAsync(RouteActionModel action)
+    {
+        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
+            ? action.Cluster
+            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
+        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        {
+            _chain.Stats.NoCluster.Increment();
+            return await ReplyLocalAsync(ProxyError.NoCluster);
+        }
+        if (!cluster.State.TryAcquireRequest())
+        {
+            cluster.Stats.UpstreamRqPendingOverflow.Increment();
+            return await ReplyLocalAsync(ProxyError.UpstreamOverflow);
+        }
+        UpstreamConnection? upstream = null;
+        try
+        {
+            cluster.Stats.UpstreamRqTotal.Increment();
+            (upstream, ProxyError error) = await GetConnectionAsync(cluster, allowPooled: false);
+            if (upstream is null) return await ReplyLocalAsync(error);
+            _activeUpstream = upstream;
+            _out.Write("HTTP/1.1 200 OK\r\n\r\n"u8);
+            _chain.Stats.CountResponse(200);
+            cluster.Stats.CountResponse(200);
+            _chain.Stats.DownstreamCxUpgradesTotal.Increment();
+            await _out.FlushAsync();
+            await RelayUntilEitherEndsAsync(upstream);
+            return false;
+        }
+        finally
+        {
+            _activeUpstream = null;
+            if (upstream is not null)
+            {
+                cluster.Stats.UpstreamCxDestroy.Increment();
+                cluster.Stats.UpstreamCxActive.Decrement();
+                cluster.State.ReleaseConnection();
+                await upstream.DisposeAsync();
+            }
+            cluster.State.ReleaseRequest();
+        }
+    }
+}
