@@ -13,19 +13,8 @@ internal sealed partial class Http1ProxySession
     /// </summary>
     private async ValueTask<bool> TerminateConnectAsync(RouteActionModel action)
     {
-        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
-            ? action.Cluster
-            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
-        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
-        {
-            _chain.Stats.NoCluster.Increment();
-            return await ReplyLocalAsync(ProxyError.NoCluster);
-        }
-        if (!cluster.State.TryAcquireRequest())
-        {
-            cluster.Stats.UpstreamRqPendingOverflow.Increment();
-            return await ReplyLocalAsync(ProxyError.UpstreamOverflow);
-        }
+        ClusterRuntime? cluster = BeginClusterRequest(action, out ProxyError refused);
+        if (cluster is null) return await ReplyLocalAsync(refused);
         UpstreamConnection? upstream = null;
         try
         {

@@ -28,19 +28,8 @@ internal sealed partial class Http1ProxySession
     private async ValueTask<bool> ExchangeAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action)
     {
         // :: Step 1 — cluster, circuit breaker, endpoint
-        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
-            ? action.Cluster
-            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
-        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
-        {
-            _chain.Stats.NoCluster.Increment();
-            return await ReplyLocalAsync(ProxyError.NoCluster);
-        }
-        if (!cluster.State.TryAcquireRequest())
-        {
-            cluster.Stats.UpstreamRqPendingOverflow.Increment();
-            return await ReplyLocalAsync(ProxyError.UpstreamOverflow);
-        }
+        ClusterRuntime? cluster = BeginClusterRequest(action, out ProxyError refused);
+        if (cluster is null) return await ReplyLocalAsync(refused);
         try
         {
             RetryPolicyModel? retry = action.RetryPolicy ?? vhost.RetryPolicy;
@@ -87,6 +76,28 @@ internal sealed partial class Http1ProxySession
         {
             cluster.State.ReleaseRequest();
         }
+    }
+
+    /// <summary>Picks the route's cluster (weighted) and takes a request slot from its circuit breaker; null with the reason otherwise.</summary>
+    private ClusterRuntime? BeginClusterRequest(RouteActionModel action, out ProxyError error)
+    {
+        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
+            ? action.Cluster
+            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
+        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        {
+            _chain.Stats.NoCluster.Increment();
+            error = ProxyError.NoCluster;
+            return null;
+        }
+        if (!cluster.State.TryAcquireRequest())
+        {
+            cluster.Stats.UpstreamRqPendingOverflow.Increment();
+            error = ProxyError.UpstreamOverflow;
+            return null;
+        }
+        error = ProxyError.None;
+        return cluster;
     }
 
     private readonly record struct AttemptOutcome(ProxyError Error, bool KeepAlive, bool Retry, bool ResponseStarted, bool RequestBodyConsumed);
