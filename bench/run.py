@@ -150,7 +150,29 @@ def parse_latency(token):
     return {"us": v / 1000.0, "ms": v, "s": v * 1000.0}[m.group(2)]
 
 
-def run_wrk(port, path, duration, conns, wrk_cpu, pid):
+PERF_EVENTS = "context-switches,cpu-migrations,raw_syscalls:sys_enter"
+
+
+def start_perf(pid, duration):
+    """perf stat on the proxy process (all threads) for the wrk window; counts only, no sampling."""
+    return subprocess.Popen(["perf", "stat", "-x,", "-e", PERF_EVENTS, "-p", str(pid), "--", "sleep", str(duration)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def finish_perf(p, reqs):
+    _, err = p.communicate(timeout=30)
+    out = {}
+    for line in err.splitlines():
+        parts = line.split(",")
+        if len(parts) >= 3 and parts[0].replace(".", "").isdigit():
+            name = {"context-switches": "ctx_switches", "cpu-migrations": "migrations",
+                    "raw_syscalls:sys_enter": "syscalls"}.get(parts[2])
+            if name:
+                out[f"{name}_per_req"] = float(parts[0]) / reqs if reqs else None
+    return out
+
+
+def run_wrk(port, path, duration, conns, wrk_cpu, pid, perf=False):
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", f"http://127.0.0.1:{port}{path}"]
     if wrk_cpu is not None:
         argv = ["taskset", "-c", str(wrk_cpu)] + argv
@@ -167,6 +189,7 @@ def run_wrk(port, path, duration, conns, wrk_cpu, pid):
     t = threading.Thread(target=sample, daemon=True)
     c0 = cpu_ticks(pid) if pid else 0
     t.start()
+    perf_proc = start_perf(pid, duration) if perf and pid else None
     r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30)
     c1 = cpu_ticks(pid) if pid else 0
     stop.set()
@@ -185,7 +208,14 @@ def run_wrk(port, path, duration, conns, wrk_cpu, pid):
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
     cpu_s = (c1 - c0) / CLK_TCK
+    perf_counts = finish_perf(perf_proc, reqs) if perf_proc else {}
+    try:
+        threads = int(re.search(r"^Threads:\s+(\d+)", open(f"/proc/{pid}/status").read(), re.M).group(1)) if pid else None
+    except (OSError, AttributeError):
+        threads = None
     return {
+        **perf_counts,
+        "threads": threads,
         "requests": reqs,
         "seconds": secs,
         "rps": reqs / secs,
@@ -257,6 +287,9 @@ def main():
     ap.add_argument("--conns", type=int, default=50)
     ap.add_argument("--no-variants", action="store_true", help="skip the Sidecar env-variable variants")
     ap.add_argument("--sidecar", default=os.environ.get("SIDECAR_BIN", os.path.join(ROOT, "out", "sidecar")))
+    ap.add_argument("--perf-stat", action="store_true",
+                    help="also count context switches, migrations and syscalls per request (perf stat; adds overhead)")
+    ap.add_argument("--only", help="comma-separated targets to run (default: all)")
     ap.add_argument("--tag", default="", help="suffix for the result file names")
     args = ap.parse_args()
 
@@ -285,6 +318,7 @@ def main():
     results = {"machine": info, "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "mode": "quick" if args.quick else "full", "duration_s": duration, "reps": reps, "conns": args.conns,
                "wrk": f"wrk -t1 -c{args.conns} -d{duration}s --latency",
+               "perf_stat": args.perf_stat,
                "pinning": "proxy on CPU 1, wrk + backend on CPU 0 (taskset)" if args.pin else "unpinned",
                "envoy": envoy_bin or "not available here", "targets": {}, "runs": []}
     try:
@@ -348,6 +382,8 @@ def main():
 
         plan = []
         for name in specs:
+            if args.only and name not in args.only.split(","):
+                continue
             for sc in SCENARIOS:
                 if name.startswith("sidecar-") and sc not in variant_scenarios:
                     continue
@@ -362,7 +398,7 @@ def main():
         for rep in range(reps):
             order = plan[rep % len(plan):] + plan[:rep % len(plan)]  # rotate so no target always goes first
             for name, sc in order:
-                r = run_wrk(specs[name][3], SCENARIOS[sc], duration, args.conns, load_cpu, pids[name])
+                r = run_wrk(specs[name][3], SCENARIOS[sc], duration, args.conns, load_cpu, pids[name], args.perf_stat)
                 r.update({"target": name, "scenario": sc, "rep": rep})
                 results["runs"].append(r)
                 done += 1
@@ -382,8 +418,9 @@ def main():
             runs = [r for r in results["runs"] if r["target"] == name and r["scenario"] == sc]
             if not runs:
                 continue
-            summary.setdefault(sc, {})[name] = {k: summarize([r[k] for r in runs]) for k in
-                                                ("rps", "cpu_us_per_req", "p50_ms", "p90_ms", "p99_ms", "rss_load_kb")}
+            summary.setdefault(sc, {})[name] = {k: summarize([r.get(k) for r in runs]) for k in
+                                                ("rps", "cpu_us_per_req", "p50_ms", "p90_ms", "p99_ms", "rss_load_kb",
+                                                 "ctx_switches_per_req", "migrations_per_req", "syscalls_per_req", "threads")}
             summary[sc][name]["errors"] = sum(r["errors"] for r in runs)
         ha = summary.get(sc, {}).get("haproxy")
         for name, s in summary.get(sc, {}).items():
@@ -394,7 +431,8 @@ def main():
     results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
     stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
-    base = os.path.join(BENCH, "results", f"{stamp}-{info['host']}-{results['mode']}{'-pinned' if args.pin else ''}{args.tag}")
+    base = os.path.join(BENCH, "results", f"{stamp}-{info['host']}-{results['mode']}{'-pinned' if args.pin else ''}"
+                                          f"{'-perfstat' if args.perf_stat else ''}{args.tag}")
     with open(base + ".json", "w") as f:
         json.dump(results, f, indent=2)
     md = render_md(results)
@@ -433,6 +471,14 @@ def render_md(res):
             out.append(f"| {res['targets'][t]['label']} | {fmt(x['rps'], 0)} | {fmt(x['cpu_us_per_req'], 2)} | "
                        f"{x.get('cpu_ratio_to_haproxy', float('nan')):.2f} | {x.get('rps_ratio_to_haproxy', float('nan')):.2f} | "
                        f"{fmt(x['p50_ms'], 2)} | {fmt(x['p90_ms'], 2)} | {fmt(x['p99_ms'], 2)} | {fmt(x['rss_load_kb'], 1, 1 / 1024)} | {x['errors']} |")
+        out.append("")
+    if any(x.get("syscalls_per_req") for sc in res["summary"].values() for x in sc.values()):
+        out += ["## Scheduler and syscall counts per request (perf stat -p, all threads of the process)", "",
+                "| scenario | target | context switches/req | CPU migrations/req | syscalls/req | threads |", "|---|---|---|---|---|---|"]
+        for sc, per in res["summary"].items():
+            for t, x in per.items():
+                out.append(f"| {sc} | {res['targets'][t]['label']} | {fmt(x['ctx_switches_per_req'], 3)} | "
+                           f"{fmt(x['migrations_per_req'], 3)} | {fmt(x['syscalls_per_req'], 2)} | {fmt(x['threads'], 0)} |")
         out.append("")
     out += ["## Footprint and start-up", "", "| target | binary bytes | RSS idle MB | RSS after runs MB | exec → first proxied 200, ms |",
             "|---|---|---|---|---|"]
