@@ -213,7 +213,10 @@ def run_wrk(port, path, duration, conns, wrk_cpu, pid, perf=False):
         threads = int(re.search(r"^Threads:\s+(\d+)", open(f"/proc/{pid}/status").read(), re.M).group(1)) if pid else None
     except (OSError, AttributeError):
         threads = None
+    with open("/proc/loadavg") as f:
+        load1 = float(f.read().split()[0])
     return {
+        "loadavg1_end": load1,
         **perf_counts,
         "threads": threads,
         "requests": reqs,
@@ -458,6 +461,11 @@ def render_md(res):
            "CPU µs/req = (utime+stime of the proxy process over the wrk window) ÷ requests completed (the primary figure; "
            "for 'direct' it is the backend nginx). Cells: median (min–max). Latency is wrk's at saturation on 2 shared cores: "
            "context, not an anchor.", ""]
+    loads = [r.get("loadavg1_end") for r in res["runs"] if r.get("loadavg1_end") is not None]
+    if loads:
+        out += [f"1-minute load average at the end of the runs: {min(loads):.1f}–{max(loads):.1f} "
+                f"(wrk + backend + proxy account for ~2; more means other processes shared the 2 cores during the run"
+                f"{' — THIS RUN WAS CONTENDED: compare ratios within the run, not absolutes' if max(loads) > 4 else ''}).", ""]
     main_targets = [t for t in res["targets"] if not t.startswith("sidecar-")]
     for sc, title in (("hello", "/hello (13 B)"), ("1k", "/1k (1 KiB)")):
         s = res["summary"].get(sc, {})
