@@ -29,11 +29,12 @@ PEERS = os.path.join(BENCH, "peers")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 BACKEND_PORT = 18180
-PORTS = {"sidecar": 18101, "sidecar-inline0": 18102, "sidecar-sockinline1": 18103, "sidecar-inline0-sockinline1": 18104,
+PORTS = {"sidecar-reqid": 18105, "sidecar": 18101, "sidecar-inline0": 18102, "sidecar-sockinline1": 18103, "sidecar-inline0-sockinline1": 18104,
          "haproxy": 18111, "nginx": 18112, "envoy": 18113}
 SIDECAR_VARIANTS = {
     # name: (label, env)
     "sidecar": ("Sidecar (defaults)", {}),
+    "sidecar-reqid": ("Sidecar generate_request_id: true (Envoy default)", {}),
     "sidecar-inline0": ("Sidecar SIDECAR_INLINE_SCHEDULING=0", {"SIDECAR_INLINE_SCHEDULING": "0"}),
     "sidecar-sockinline1": ("Sidecar DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1",
                             {"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"}),
@@ -341,7 +342,7 @@ def main():
         variants = SIDECAR_VARIANTS if not args.no_variants else {"sidecar": SIDECAR_VARIANTS["sidecar"]}
         for name, (label, env) in variants.items():
             cfg = render("sidecar.yaml", os.path.join(tmp, f"{name}.yaml"), PORT=PORTS[name], ADMIN_PORT=PORTS[name] + 100,
-                         BACKEND_PORT=BACKEND_PORT)
+                         BACKEND_PORT=BACKEND_PORT, GENERATE_REQUEST_ID="true" if name == "sidecar-reqid" else "false")
             specs[name] = (label, [args.sidecar, "proxy", "--config", cfg], env, PORTS[name])
         specs["haproxy"] = ("HAProxy 2.6 (nbthread 1)", [haproxy, "-db", "-f", render(
             "haproxy.cfg", os.path.join(tmp, "haproxy.cfg"), PORT=PORTS["haproxy"], BACKEND_PORT=BACKEND_PORT)], None, PORTS["haproxy"])
