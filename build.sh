@@ -233,12 +233,22 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------
+# bench
+# ---------------------------------------------------------------------------------------------
+cmd_bench() {
+  # ./build.sh bench [--quick] [--pin] [...]: publish, then bench/run.sh (peers measured in the same run)
+  cmd_setup
+  cmd_publish
+  "$ROOT/bench/run.sh" "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
 case "${1:-}" in
   setup)   cmd_setup ;;
   build)   cmd_build ;;
   publish) cmd_publish ;;
   test)    cmd_test ;;
   demo)    cmd_demo ;;
-  bench)   echo "bench: not implemented yet, see issue 3" ;;
+  bench)   shift; cmd_bench "$@" ;;
   *) echo "usage: $0 {setup|build|publish|test|demo|bench}" >&2; exit 2 ;;
 esac

@@ -52,8 +52,8 @@ internal static class Program
     {
         string? configPath = null;
         double drainSeconds = 5;
-        // Envoy's default: one worker per hardware thread. 0 selects the .NET thread-pool model instead.
-        int concurrency = Environment.ProcessorCount;
+        // One event-loop thread by default (see WorkerThreads for the measurement); 0 selects the .NET thread pool.
+        int concurrency = 1;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])

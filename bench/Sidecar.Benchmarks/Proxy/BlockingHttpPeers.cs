@@ -1,0 +1,128 @@
+// Copied from tests/Core.Tests/Proxy/BlockingHttpPeers.cs (namespace changed) for the whole-request benchmark.
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sidecar.Benchmarks.Proxy;
+
+/// <summary>
+/// An HTTP/1.1 backend that answers every request on a connection with the same fixed response.
+/// Plain blocking sockets on a dedicated thread with preallocated buffers: it allocates nothing per
+/// request, so the process-wide allocation counter measures the proxy alone.
+/// </summary>
+internal sealed class FixedResponseBackend : IDisposable
+{
+    private readonly Socket _listen;
+    private readonly byte[] _response;
+    private readonly List<Socket> _accepted = [];
+    public int Port { get; }
+    public int Requests;
+
+    public FixedResponseBackend(string body)
+    {
+        _response = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n{body}");
+        _listen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listen.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listen.Listen(64);
+        Port = ((IPEndPoint)_listen.LocalEndPoint!).Port;
+        new Thread(AcceptLoop) { IsBackground = true }.Start();
+    }
+
+    private void AcceptLoop()
+    {
+        while (true)
+        {
+            Socket s;
+            try { s = _listen.Accept(); } catch (SocketException) { return; } catch (ObjectDisposedException) { return; }
+            lock (_accepted) _accepted.Add(s);
+            new Thread(() => Serve(s)) { IsBackground = true }.Start();
+        }
+    }
+
+    private void Serve(Socket s)
+    {
+        byte[] buf = new byte[64 * 1024];
+        int have = 0;
+        try
+        {
+            while (true)
+            {
+                int n = s.Receive(buf, have, buf.Length - have, SocketFlags.None);
+                if (n == 0) return;
+                have += n;
+                // Answer every complete request head in the buffer (requests carry no body here).
+                int start = 0;
+                while (true)
+                {
+                    int end = buf.AsSpan(start, have - start).IndexOf("\r\n\r\n"u8);
+                    if (end < 0) break;
+                    start += end + 4;
+                    Interlocked.Increment(ref Requests);
+                    s.Send(_response);
+                }
+                Buffer.BlockCopy(buf, start, buf, 0, have - start);
+                have -= start;
+            }
+        }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    public void Dispose()
+    {
+        _listen.Dispose();
+        lock (_accepted) foreach (var s in _accepted) s.Dispose();
+    }
+}
+
+/// <summary>A keep-alive client on a blocking socket that sends a fixed request and reads fixed-size responses.</summary>
+internal sealed class BlockingClient : IDisposable
+{
+    private readonly Socket _s;
+    private readonly byte[] _buf = new byte[64 * 1024];
+
+    public BlockingClient(IPEndPoint ep)
+    {
+        _s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _s.Connect(ep);
+    }
+
+    public void Send(byte[] request) => _s.Send(request);
+
+    /// <summary>Reads one response whose body length is in Content-Length; returns the status code.</summary>
+    public int ReadResponse(out int headLength, out int bodyLength)
+    {
+        int have = 0;
+        while (true)
+        {
+            int n = _s.Receive(_buf, have, _buf.Length - have, SocketFlags.None);
+            if (n == 0) throw new IOException("closed");
+            have += n;
+            int end = _buf.AsSpan(0, have).IndexOf("\r\n\r\n"u8);
+            if (end < 0) continue;
+            headLength = end + 4;
+            bodyLength = ContentLength(_buf.AsSpan(0, end));
+            while (have < headLength + bodyLength)
+            {
+                n = _s.Receive(_buf, have, _buf.Length - have, SocketFlags.None);
+                if (n == 0) throw new IOException("closed");
+                have += n;
+            }
+            return (_buf[9] - '0') * 100 + (_buf[10] - '0') * 10 + (_buf[11] - '0');
+        }
+    }
+
+    public ReadOnlySpan<byte> Buffer => _buf;
+
+    private static int ContentLength(ReadOnlySpan<byte> head)
+    {
+        int i = head.IndexOf("\r\ncontent-length: "u8);
+        if (i < 0) i = head.IndexOf("\r\nContent-Length: "u8);
+        if (i < 0) return 0;
+        int v = 0;
+        for (int j = i + 18; j < head.Length && head[j] >= '0' && head[j] <= '9'; j++) v = v * 10 + (head[j] - '0');
+        return v;
+    }
+
+    public void Dispose() => _s.Dispose();
+}
