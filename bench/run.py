@@ -29,17 +29,15 @@ PEERS = os.path.join(BENCH, "peers")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 BACKEND_PORT = 18180
-PORTS = {"sidecar-reqid": 18105, "sidecar": 18101, "sidecar-inline0": 18102, "sidecar-sockinline1": 18103, "sidecar-inline0-sockinline1": 18104,
+PORTS = {"sidecar-reqid": 18105, "sidecar": 18101, "sidecar-c0": 18102, "sidecar-c2": 18103, "sidecar-c0-inline0": 18104,
          "haproxy": 18111, "nginx": 18112, "envoy": 18113}
 SIDECAR_VARIANTS = {
-    # name: (label, env)
-    "sidecar": ("Sidecar (defaults)", {}),
-    "sidecar-reqid": ("Sidecar generate_request_id: true (Envoy default)", {}),
-    "sidecar-inline0": ("Sidecar SIDECAR_INLINE_SCHEDULING=0", {"SIDECAR_INLINE_SCHEDULING": "0"}),
-    "sidecar-sockinline1": ("Sidecar DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1",
-                            {"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"}),
-    "sidecar-inline0-sockinline1": ("Sidecar INLINE_SCHEDULING=0 + SOCKETS_INLINE_COMPLETIONS=1",
-                                    {"SIDECAR_INLINE_SCHEDULING": "0", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"}),
+    # name: (label, env, extra args)
+    "sidecar": ("Sidecar (defaults: --concurrency 1)", {}, []),
+    "sidecar-reqid": ("Sidecar generate_request_id: true (Envoy default)", {}, []),
+    "sidecar-c2": ("Sidecar --concurrency 2 (two event loops)", {}, ["--concurrency", "2"]),
+    "sidecar-c0": ("Sidecar --concurrency 0 (.NET thread pool)", {}, ["--concurrency", "0"]),
+    "sidecar-c0-inline0": ("Sidecar --concurrency 0 + SIDECAR_INLINE_SCHEDULING=0", {"SIDECAR_INLINE_SCHEDULING": "0"}, ["--concurrency", "0"]),
 }
 SCENARIOS = {"hello": "/hello", "1k": "/1k"}
 
@@ -340,10 +338,10 @@ def main():
         # target name -> (label, argv, env, port)
         specs = {"direct": ("direct to backend (nginx, floor)", None, None, BACKEND_PORT)}
         variants = SIDECAR_VARIANTS if not args.no_variants else {"sidecar": SIDECAR_VARIANTS["sidecar"]}
-        for name, (label, env) in variants.items():
+        for name, (label, env, extra) in variants.items():
             cfg = render("sidecar.yaml", os.path.join(tmp, f"{name}.yaml"), PORT=PORTS[name], ADMIN_PORT=PORTS[name] + 100,
                          BACKEND_PORT=BACKEND_PORT, GENERATE_REQUEST_ID="true" if name == "sidecar-reqid" else "false")
-            specs[name] = (label, [args.sidecar, "proxy", "--config", cfg], env, PORTS[name])
+            specs[name] = (label, [args.sidecar, "proxy", "--config", cfg, *extra], env, PORTS[name])
         specs["haproxy"] = ("HAProxy 2.6 (nbthread 1)", [haproxy, "-db", "-f", render(
             "haproxy.cfg", os.path.join(tmp, "haproxy.cfg"), PORT=PORTS["haproxy"], BACKEND_PORT=BACKEND_PORT)], None, PORTS["haproxy"])
         specs["nginx"] = ("nginx 1.22 proxy (1 worker)", [nginx, "-c", render(
