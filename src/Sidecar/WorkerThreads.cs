@@ -16,8 +16,12 @@ internal static class WorkerThreads
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
     private const string EngineThreads = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
+    /// <summary>The --concurrency in effect (0 = thread pool), for /server_info.</summary>
+    public static int Concurrency { get; private set; }
+
     public static void Configure(int concurrency)
     {
+        Concurrency = concurrency;
         if (concurrency <= 0) return;
         // An operator's explicit environment wins over the flag.
         if (Environment.GetEnvironmentVariable(InlineCompletions) is null) Environment.SetEnvironmentVariable(InlineCompletions, "1");

@@ -67,7 +67,7 @@ internal sealed class AdminHandlers
         sb.Append(" \"state\": \"").Append(_state() switch { ServerState.Live => "LIVE", ServerState.Draining => "DRAINING", _ => "PRE_INITIALIZING" }).Append("\",\n");
         sb.Append(" \"uptime_current_epoch\": \"").Append(uptime).Append("s\",\n");
         sb.Append(" \"uptime_all_epochs\": \"").Append(uptime).Append("s\",\n");
-        sb.Append(" \"command_line_options\": {\n  \"concurrency\": ").Append(Environment.ProcessorCount).Append("\n }\n}\n");
+        sb.Append(" \"command_line_options\": {\n  \"concurrency\": ").Append(WorkerThreads.Concurrency).Append("\n }\n}\n");
         return sb.ToString();
     }
 
