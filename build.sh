@@ -5,7 +5,7 @@
 #   ./build.sh publish   native AOT binary -> out/sidecar
 #   ./build.sh test      setup + publish + every test project; last line "N passed, N failed"
 #   ./build.sh demo      setup + publish, upstream on :10001, sidecar on :10000 (DEMO_SMOKE=1: one curl, exit)
-#   ./build.sh bench     (stub)
+#   ./build.sh bench     side-by-side proxy benchmark (bench/run.sh; --quick < 3 min)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
