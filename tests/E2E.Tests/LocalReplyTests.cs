@@ -77,6 +77,21 @@ public sealed class LocalReplyTests : IClassFixture<UpstreamFixture>
     }
 
     [Fact]
+    public async Task Stalled_request_body_gets_504_at_the_route_timeout_and_the_connection_closes()
+    {
+        var cfg = new SidecarConfig();
+        int port = cfg.AddHttpListener([new RouteSpec("/", "backend", "1s")]);
+        cfg.AddCluster(new ClusterSpec("backend", _peers.BackendPort));
+        using var sc = await SidecarProcess.Start(cfg, _out);
+        var sw = Stopwatch.StartNew();
+        // Promise 1000 bytes, send 10, then go quiet: the backend waits for the rest, so does the pump.
+        var r = await RawHttp.Exchange(port, "POST /echo HTTP/1.1\r\nHost: e2e\r\nContent-Length: 1000\r\n\r\n0123456789", TimeSpan.FromSeconds(8));
+        Assert.True(r.Status == 504, r.Head);
+        Assert.True(r.ClosedByPeer, "the connection must close: the rest of the request body will never be read");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
     public async Task Headers_over_max_request_headers_kb_return_431()
     {
         var (sc, port) = await Sidecars.InFrontOf(_peers, _out, maxRequestHeadersKb: 8);

@@ -12,6 +12,7 @@ namespace Sidecar.Core.Proxy;
 internal sealed partial class Http1ProxySession
 {
     private long _requestRemaining;
+    private volatile bool _stopPump;
     private bool _requestTrailerStarted;
     private bool _responseTrailerStarted;
     private long _requestBodyBytes;
@@ -50,6 +51,7 @@ internal sealed partial class Http1ProxySession
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> PumpRequestBodyAsync(PipeWriter upstream)
     {
+        _stopPump = false;
         try
         {
             while (true)
@@ -59,7 +61,7 @@ internal sealed partial class Http1ProxySession
                 if (r.IsCanceled)
                 {
                     _in.AdvanceTo(buffer.Start);
-                    if (_timedOut) return false;
+                    if (_timedOut || _stopPump) return false;
                     continue;
                 }
                 bool done;
@@ -100,6 +102,13 @@ internal sealed partial class Http1ProxySession
             // The exchange was aborted and the upstream pipe completed under us.
             return false;
         }
+    }
+
+    /// <summary>Makes a running request-body pump return (false) even while the client sends nothing.</summary>
+    private void StopRequestBodyPump()
+    {
+        _stopPump = true;
+        _in.CancelPendingRead();
     }
 
     /// <summary>Reads and discards a request body we answer locally, so keep-alive can continue.</summary>

@@ -151,8 +151,12 @@ internal sealed partial class Http1ProxySession
                 UpstreamHeadStatus hs = await ReadResponseHeadAsync(upstream, timeout);
                 if (hs != UpstreamHeadStatus.Ok)
                 {
-                    if (pumping) upstream.Abort();
-                    if (pumping) await bodyPump;
+                    if (pumping)
+                    {
+                        upstream.Abort();
+                        StopRequestBodyPump();
+                        await bodyPump;
+                    }
                     if (_requestBodyTooLarge) return new AttemptOutcome(ProxyError.RequestBodyTooLarge, false, false, false, false);
                     ProxyError e = hs switch
                     {
@@ -187,7 +191,7 @@ internal sealed partial class Http1ProxySession
             // :: Step 5 — response to the client
             if (code == 101 || (_request.IsConnect && code is >= 200 and < 300))
             {
-                if (pumping) await bodyPump;
+                if (pumping) bodyDone = await bodyPump;
                 await TunnelAsync(upstream, route, vhost, start);
                 return new AttemptOutcome(ProxyError.None, false, false, true, true);
             }
@@ -198,7 +202,13 @@ internal sealed partial class Http1ProxySession
             Http1HeadWriter.WriteResponseHead(_out, _response, route, vhost, _chain, chunkOut, closeDownstream, _request.Version, start);
             _chain.Stats.CountResponse(code);
             bool responseOk = await ForwardResponseBodyAsync(upstream, upstreamFraming, chunkOut);
-            if (pumping) bodyDone = await bodyPump;
+            if (pumping)
+            {
+                // The response is complete; a request body the client is still sending (or stalling on)
+                // is not worth waiting for: stop the pump and close the connection afterwards.
+                if (!bodyPump.IsCompleted) StopRequestBodyPump();
+                bodyDone = await bodyPump;
+            }
             FlushResult f = await _out.FlushAsync();
             if (!responseOk) return new AttemptOutcome(ProxyError.UpstreamConnectionTermination, false, false, true, false);
 
