@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using Sidecar.Core.Tests.Proxy;
 
 namespace Sidecar.Benchmarks.Proxy;
 
