@@ -79,6 +79,9 @@ public abstract class PooledBox<TResult> : IValueTaskSource<TResult>
 
     public TResult GetResult(short token)
     {
+        // A stale token (a second await of the same task) must not recycle the box a second time:
+        // two state machines would then share it. Only the owner's one GetResult returns it to the pool.
+        if (token != Core.Version) throw new InvalidOperationException("a pooled ValueTask was awaited twice");
         try
         {
             return Core.GetResult(token);

@@ -4,11 +4,21 @@ using Sidecar.Core.Balancing;
 
 namespace Sidecar.Core.Pools;
 
+/// <summary>Told once when a connection is destroyed, wherever that happens (exchange or pool), to release its accounting.</summary>
+public interface IUpstreamConnectionOwner
+{
+    void OnConnectionDestroyed();
+}
+
 /// <summary>One upstream HTTP/1.1 connection; owned by exactly one exchange at a time, else idle in its pool.</summary>
 public sealed class UpstreamConnection : IAsyncDisposable
 {
-    public UpstreamConnection(ConnectionContext context, EndpointState endpoint)
+    private readonly IUpstreamConnectionOwner? _owner;
+    private int _destroyed;
+
+    public UpstreamConnection(ConnectionContext context, EndpointState endpoint, IUpstreamConnectionOwner? owner = null)
     {
+        _owner = owner;
         Context = context;
         Endpoint = endpoint;
         Input = context.Transport.Input;
@@ -30,18 +40,29 @@ public sealed class UpstreamConnection : IAsyncDisposable
     /// </summary>
     public bool LooksAlive()
     {
-        if (Input.TryRead(out ReadResult r))
+        try
         {
-            Input.AdvanceTo(r.Buffer.Start);
+            if (Input.TryRead(out ReadResult r))
+            {
+                Input.AdvanceTo(r.Buffer.Start);
+                return false;
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            // The peer reset it while idle (Kestrel completes the pipe with ConnectionResetException).
             return false;
         }
-        return true;
     }
 
     public void Abort() => Context.Abort();
 
+    /// <summary>Closes the connection and releases its circuit-breaker slot and gauges exactly once.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _destroyed, 1) != 0) return;
+        _owner?.OnConnectionDestroyed();
         try
         {
             await Input.CompleteAsync().ConfigureAwait(false);

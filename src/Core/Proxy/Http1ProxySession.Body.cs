@@ -61,7 +61,7 @@ internal sealed partial class Http1ProxySession
                 if (r.IsCanceled)
                 {
                     _in.AdvanceTo(buffer.Start);
-                    if (_timedOut || _stopPump) return false;
+                    if (TimedOut || _stopPump) return false;
                     continue;
                 }
                 bool done;
@@ -109,6 +109,8 @@ internal sealed partial class Http1ProxySession
     {
         _stopPump = true;
         _in.CancelPendingRead();
+        // The pump may be parked in a flush to an upstream that stopped reading (it answered early).
+        _activeUpstream?.Output.CancelPendingFlush();
     }
 
     /// <summary>Reads and discards a request body we answer locally, so keep-alive can continue.</summary>
@@ -137,7 +139,7 @@ internal sealed partial class Http1ProxySession
                 if (step == ChunkStep.Done) return true;
                 if (step == ChunkStep.Error) return false;
             }
-            if (r.IsCompleted || r.IsCanceled) return false;
+            if (r.IsCompleted) return false;
         }
     }
 
@@ -156,13 +158,21 @@ internal sealed partial class Http1ProxySession
             while (true)
             {
                 Arm(Hcm.StreamIdleTimeout, input, null);
-                ReadResult r = await input.ReadAsync();
+                ReadResult r;
+                try
+                {
+                    r = await input.ReadAsync();
+                }
+                catch (IOException)
+                {
+                    return false;   // reset by the upstream mid-body: the client connection is closed (UC)
+                }
                 Disarm();
                 ReadOnlySequence<byte> buffer = r.Buffer;
                 if (r.IsCanceled)
                 {
                     input.AdvanceTo(buffer.Start);
-                    if (_timedOut) return false;
+                    if (TimedOut) return false;
                     continue;
                 }
                 bool done;
@@ -202,6 +212,7 @@ internal sealed partial class Http1ProxySession
                 }
                 Arm(Hcm.StreamIdleTimeout, null, _out);
                 FlushResult f = await _out.FlushAsync();
+                while (f.IsCanceled && !TimedOut && !f.IsCompleted) f = await _out.FlushAsync();
                 Disarm();
                 if (done) return true;
                 if (f.IsCompleted || f.IsCanceled) return false;
@@ -234,7 +245,8 @@ internal sealed partial class Http1ProxySession
                     if (reencode) target.Write("\r\n"u8);
                     break;
                 case ChunkedStatus.Trailer:
-                    if (target is null) break;
+                    // Without chunked framing on the way out (HTTP/1.0 client) there is nowhere to put trailers.
+                    if (target is null || !reencode) break;
                     if (reencode && !trailerStarted)
                     {
                         target.Write("0\r\n"u8);
@@ -243,7 +255,7 @@ internal sealed partial class Http1ProxySession
                     Write(target, data);
                     break;
                 case ChunkedStatus.Done:
-                    if (target is not null)
+                    if (target is not null && reencode)
                     {
                         if (reencode && !trailerStarted) target.Write("0\r\n"u8);
                         target.Write("\r\n"u8);

@@ -35,9 +35,6 @@ internal sealed partial class Http1ProxySession
             _activeUpstream = null;
             if (upstream is not null)
             {
-                cluster.Stats.UpstreamCxDestroy.Increment();
-                cluster.Stats.UpstreamCxActive.Decrement();
-                cluster.State.ReleaseConnection();
                 await upstream.DisposeAsync();
             }
             cluster.State.ReleaseRequest();

@@ -116,17 +116,18 @@ internal sealed partial class Http1ProxySession
         _activeUpstream = upstream;
         bool reusable = false;
         upstream.Endpoint.BeginRequest();
+        ValueTask<bool> bodyPump = default;
+        bool pumping = false;
+        bool pumpAwaited = false;
         try
         {
             // :: Step 3 — request head and body
             Http1HeadWriter.WriteRequestHead(upstream.Output, _request, route, vhost, action, _chain, _clientAddress, _forwardUpgrade);
             upstream.RequestCount++;
-            ValueTask<bool> bodyPump = default;
-            bool pumping = false;
             bool bodyDone = true;
             if (_request.Framing != BodyFraming.None)
             {
-                if (_request.ExpectContinue)
+                if (_request.ExpectContinue && _request.Version == Http1Version.Http11)
                 {
                     // Envoy answers 100-continue itself and does not forward Expect (proxy_100_continue off).
                     _out.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
@@ -141,8 +142,17 @@ internal sealed partial class Http1ProxySession
                     bodyDone = false;
                 }
             }
-            FlushResult flushed = await upstream.Output.FlushAsync();
-            if (flushed.IsCompleted) return Failed(ProxyError.UpstreamConnectionTermination, upstream, canRetry, retry);
+            FlushResult flushed;
+            try
+            {
+                flushed = await upstream.Output.FlushAsync();
+            }
+            catch (IOException)
+            {
+                // Reset by the upstream (Kestrel surfaces it as ConnectionResetException).
+                flushed = new FlushResult(isCanceled: false, isCompleted: true);
+            }
+            if (flushed.IsCompleted) return Failed(ProxyError.UpstreamConnectionTermination, upstream, canRetry && !pumping, retry);
 
             // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated)
             TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
@@ -155,6 +165,7 @@ internal sealed partial class Http1ProxySession
                     {
                         upstream.Abort();
                         StopRequestBodyPump();
+                        pumpAwaited = true;
                         await bodyPump;
                     }
                     if (_requestBodyTooLarge) return new AttemptOutcome(ProxyError.RequestBodyTooLarge, false, false, false, false);
@@ -173,7 +184,8 @@ internal sealed partial class Http1ProxySession
                 int status = _response.StatusCode;
                 if (status is >= 100 and < 200 && status != 101)
                 {
-                    if (status != 100) await ForwardInterimAsync();
+                    // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; 100 is ours to send (or not).
+                    if (status != 100 && _request.Version == Http1Version.Http11) await ForwardInterimAsync();
                     continue;
                 }
                 break;
@@ -189,27 +201,40 @@ internal sealed partial class Http1ProxySession
             }
 
             // :: Step 5 — response to the client
-            if (code == 101 || (_request.IsConnect && code is >= 200 and < 300))
+            if ((code == 101 && _forwardUpgrade) || (_request.IsConnect && code is >= 200 and < 300))
             {
-                if (pumping) bodyDone = await bodyPump;
+                if (pumping)
+                {
+                    pumpAwaited = true;
+                    bodyDone = await bodyPump;
+                }
                 await TunnelAsync(upstream, route, vhost, start);
                 return new AttemptOutcome(ProxyError.None, false, false, true, true);
+            }
+            if (code == 101)
+            {
+                // A switch nobody asked for (e.g. a reflected status) must not turn this connection into a raw
+                // tunnel past routing: Envoy treats it as a protocol error.
+                upstream.Abort();
+                return new AttemptOutcome(ProxyError.UpstreamProtocolError, false, false, false, !pumping);
             }
             bool closeDownstream = ShouldClose || pumping && !bodyDone;
             BodyFraming upstreamFraming = Http1HeadParser.ResponseFraming(_response, _request.KnownMethod);
             bool chunkOut = upstreamFraming is BodyFraming.Chunked or BodyFraming.UntilClose && _request.Version == Http1Version.Http11;
-            if (upstreamFraming == BodyFraming.UntilClose && !chunkOut) closeDownstream = true;
+            // An HTTP/1.0 client cannot take chunked framing: the body ends when we close.
+            if (upstreamFraming is BodyFraming.Chunked or BodyFraming.UntilClose && !chunkOut) closeDownstream = true;
             Http1HeadWriter.WriteResponseHead(_out, _response, route, vhost, _chain, chunkOut, closeDownstream, _request.Version, start);
             _chain.Stats.CountResponse(code);
             bool responseOk = await ForwardResponseBodyAsync(upstream, upstreamFraming, chunkOut);
+            FlushResult f = await _out.FlushAsync();
             if (pumping)
             {
                 // The response is complete; a request body the client is still sending (or stalling on)
                 // is not worth waiting for: stop the pump and close the connection afterwards.
                 if (!bodyPump.IsCompleted) StopRequestBodyPump();
+                pumpAwaited = true;
                 bodyDone = await bodyPump;
             }
-            FlushResult f = await _out.FlushAsync();
             if (!responseOk) return new AttemptOutcome(ProxyError.UpstreamConnectionTermination, false, false, true, false);
 
             reusable = bodyDone && _response.KeepAlive && upstreamFraming != BodyFraming.UntilClose
@@ -218,14 +243,24 @@ internal sealed partial class Http1ProxySession
         }
         finally
         {
+            if (pumping && !pumpAwaited)
+            {
+                // Any early exit (failure, exception) must not leave a second reader on the downstream pipe.
+                upstream.Abort();
+                StopRequestBodyPump();
+                try
+                {
+                    await bodyPump;
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+                {
+                }
+            }
             upstream.Endpoint.EndRequest();
             _activeUpstream = null;
             if (reusable) cluster.Pool.Release(upstream);
             else
             {
-                cluster.Stats.UpstreamCxDestroy.Increment();
-                cluster.Stats.UpstreamCxActive.Decrement();
-                cluster.State.ReleaseConnection();
                 await upstream.DisposeAsync();
             }
         }
@@ -282,7 +317,7 @@ internal sealed partial class Http1ProxySession
         }
         Balancing.ClusterState.ReportConnectSuccess(endpoint);
         cluster.Stats.UpstreamCxActive.Increment();
-        return (new UpstreamConnection(context!, endpoint), ProxyError.None);
+        return (new UpstreamConnection(context!, endpoint, cluster), ProxyError.None);
     }
 
     private enum UpstreamHeadStatus : byte { Ok, Closed, Timeout, Malformed }
@@ -297,12 +332,21 @@ internal sealed partial class Http1ProxySession
         {
             while (true)
             {
-                ReadResult r = await input.ReadAsync();
+                ReadResult r;
+                try
+                {
+                    r = await input.ReadAsync();
+                }
+                catch (IOException)
+                {
+                    // Reset by the upstream before a complete head: a termination (retryable, 503 UC).
+                    return UpstreamHeadStatus.Closed;
+                }
                 ReadOnlySequence<byte> buffer = r.Buffer;
                 if (r.IsCanceled)
                 {
                     input.AdvanceTo(buffer.Start);
-                    if (_timedOut) return UpstreamHeadStatus.Timeout;
+                    if (TimedOut) return UpstreamHeadStatus.Timeout;
                     continue;
                 }
                 var reader = new SequenceReader<byte>(buffer);

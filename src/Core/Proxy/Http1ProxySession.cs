@@ -39,7 +39,9 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     private long _deadline = long.MaxValue;
     private PipeReader? _waitingReader;
     private PipeWriter? _waitingWriter;
-    private volatile bool _timedOut;
+    // _armGeneration is written by the session only; the heartbeat records which arming it timed out.
+    private long _armGeneration;
+    private long _timedOutGeneration = -1;
     private volatile bool _idle;
     private volatile UpstreamConnection? _activeUpstream;
     private bool _forwardUpgrade;
@@ -72,7 +74,9 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         using var forceRegistration = _services.Drain.Force.UnsafeRegister(static s => ((Http1ProxySession)s!).OnForce(), this);
         try
         {
-            while (!_services.Drain.IsDraining)
+            // Drain is handled where the connection waits for its next request (a 1 s grace, then close):
+            // leaving here instead would close a connection whose last response promised keep-alive.
+            while (true)
             {
                 // :: Step 1 — request head
                 HeadResult head = await ReadRequestHeadAsync();
@@ -133,7 +137,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         Http1Limits limits = _chain.Limits;
         bool sawBytes = false;
         _idle = true;
-        Arm(Hcm.IdleTimeout, _in, null);
+        Arm(_services.Drain.IsDraining ? DrainIdleGrace : Hcm.IdleTimeout, _in, null);
         try
         {
             while (true)
@@ -142,7 +146,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
                 ReadOnlySequence<byte> buffer = r.Buffer;
                 if (r.IsCanceled)
                 {
-                    if (_timedOut && sawBytes)
+                    if (TimedOut && sawBytes)
                     {
                         _in.AdvanceTo(buffer.Start);
                         _chain.Stats.DownstreamRqHeaderTimeout.Increment();
@@ -153,7 +157,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
                     {
                         _in.AdvanceTo(buffer.Start);
                         // Idle and nothing received: the idle timeout, or the drain's grace period, ended.
-                        if (_timedOut)
+                        if (TimedOut)
                         {
                             if (!_services.Drain.IsDraining) _chain.Stats.DownstreamCxIdleTimeout.Increment();
                             return HeadResult.Closed;
@@ -282,9 +286,12 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
 
     // ---- deadlines (read by the heartbeat) ----
 
+    /// <summary>True when the heartbeat expired the deadline armed last (not an earlier one).</summary>
+    private bool TimedOut => Volatile.Read(ref _timedOutGeneration) == Volatile.Read(ref _armGeneration);
+
     private void Arm(TimeSpan timeout, PipeReader? reader, PipeWriter? writer)
     {
-        _timedOut = false;
+        Volatile.Write(ref _armGeneration, _armGeneration + 1);
         _waitingReader = reader;
         _waitingWriter = writer;
         Volatile.Write(ref _deadline, timeout > TimeSpan.Zero ? Environment.TickCount64 + (long)timeout.TotalMilliseconds : long.MaxValue);
@@ -299,9 +306,13 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
 
     public void OnHeartbeat(long nowMs)
     {
-        if (nowMs < Volatile.Read(ref _deadline)) return;
-        Volatile.Write(ref _deadline, long.MaxValue);
-        _timedOut = true;
+        long generation = Volatile.Read(ref _armGeneration);
+        long deadline = Volatile.Read(ref _deadline);
+        if (nowMs < deadline) return;
+        // Claim this expiry only if the session has not re-armed meanwhile; a cancel that still lands on
+        // a later wait is not marked as a timeout (generation check) and the wait simply resumes.
+        if (Interlocked.CompareExchange(ref _deadline, long.MaxValue, deadline) != deadline) return;
+        Volatile.Write(ref _timedOutGeneration, generation);
         _waitingReader?.CancelPendingRead();
         _waitingWriter?.CancelPendingFlush();
     }
@@ -318,7 +329,9 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         if (_idle)
         {
             long graceEnd = Environment.TickCount64 + (long)DrainIdleGrace.TotalMilliseconds;
-            if (graceEnd < Volatile.Read(ref _deadline)) Volatile.Write(ref _deadline, graceEnd);
+            long deadline = Volatile.Read(ref _deadline);
+            // CAS: if the connection just became busy and re-armed, its new deadline stands.
+            if (graceEnd < deadline) Interlocked.CompareExchange(ref _deadline, graceEnd, deadline);
         }
     }
 

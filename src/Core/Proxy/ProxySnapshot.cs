@@ -27,12 +27,20 @@ public sealed class ProxySnapshot : IDisposable
 }
 
 /// <summary>A cluster's runtime: balancing/circuit-breaker state, its connection pool and stats.</summary>
-public sealed class ClusterRuntime
+public sealed class ClusterRuntime : IUpstreamConnectionOwner
 {
     public required ClusterModel Model { get; init; }
     public required ClusterState State { get; init; }
     public required ClusterStats Stats { get; init; }
     public required Http1UpstreamPool Pool { get; init; }
+
+    /// <summary>Every destroyed upstream connection, from the exchange or the pool, is accounted here once.</summary>
+    public void OnConnectionDestroyed()
+    {
+        Stats.UpstreamCxDestroy.Increment();
+        Stats.UpstreamCxActive.Decrement();
+        State.ReleaseConnection();
+    }
 }
 
 /// <summary>An http_connection_manager filter chain compiled for the data path.</summary>

@@ -6,7 +6,7 @@ namespace Sidecar.E2E.Tests.Harness;
 public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null);
 
 public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s", string Type = "STATIC",
-    string Host = "127.0.0.1", string LbPolicy = "ROUND_ROBIN", int Endpoints = 1);
+    string Host = "127.0.0.1", string LbPolicy = "ROUND_ROBIN", int Endpoints = 1, int? MaxConnections = null);
 
 /// <summary>
 /// Builds an Envoy v3 bootstrap (static_resources) YAML the way Envoy users write it:
@@ -102,6 +102,11 @@ public sealed class SidecarConfig
         L(o, 4, $"type: {c.Type}");
         L(o, 4, $"connect_timeout: {c.ConnectTimeout}");
         L(o, 4, $"lb_policy: {c.LbPolicy}");
+        if (c.MaxConnections is int maxCx)
+        {
+            L(o, 4, "circuit_breakers:");
+            L(o, 6, $"thresholds: [{{ max_connections: {maxCx} }}]");
+        }
         L(o, 4, "load_assignment:");
         L(o, 6, $"cluster_name: {c.Name}");
         L(o, 6, "endpoints:");

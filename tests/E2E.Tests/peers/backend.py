@@ -11,6 +11,10 @@ Endpoints:
   /slow?ms=N       sleeps N ms, then 200 "slow done\n"
   /chunked?n=N&size=S   200, Transfer-Encoding: chunked, N chunks of S bytes ("0123456789" pattern)
   /headers         200, body = the request head as received
+  /switch          101 Switching Protocols whether or not the request asked to upgrade (a misbehaving
+                   or status-reflecting upstream), then echoes raw bytes
+  /answer-then-close  200 with keep-alive framing, then closes the connection shortly after
+                   (an upstream whose idle keep-alive timeout is very short)
   anything else    200 "backend <path>\n"
 """
 import hashlib
@@ -113,6 +117,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(0.01)
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+        elif url.path == "/switch":
+            self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: anything\r\n\r\n")
+            self.wfile.flush()
+            data = self.rfile.read1(65536)
+            if data:
+                log_request("RAW-AFTER-SWITCH " + data.decode("latin-1").split("\r\n")[0])
+                self.wfile.write(data)
+            self.close_connection = True
+        elif url.path == "/answer-then-close":
+            self._send(200, b"answered\n")
+            self.wfile.flush()
+            time.sleep(0.05)
+            self.close_connection = True
         elif url.path == "/headers":
             head = self.requestline + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
             self._send(200, head.encode("latin-1"))
