@@ -22,7 +22,6 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly StatsStore _stats = new();
     private readonly Drain _drain = new();
     private readonly Heartbeat _heartbeat = new();
-    private readonly SnapshotHolder _snapshots = new();
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ListenerRuntime> _listeners = [];
     private readonly ListenerRegistry _registry = new();
@@ -44,7 +43,6 @@ internal sealed class SidecarHost : IAsyncDisposable
         ProxySnapshot snapshot = SnapshotBuilder.Build(_model, _stats);
         // Envoy cluster warming: DNS clusters resolve once before listeners open.
         await snapshot.ClusterManager.InitializeAsync();
-        _snapshots.Publish(snapshot);
         var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport };
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);

@@ -288,10 +288,7 @@ internal sealed partial class Http1ProxySession
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster, bool allowPooled = true)
     {
-        // ORIGINAL_DST: the upstream is where the client was going before capture redirected it to us.
-        var endpoint = cluster.Model.Type == DiscoveryType.OriginalDst
-            ? (_originalDestination is null ? null : cluster.State.ForOriginalDestination(_originalDestination))
-            : cluster.State.Pick();
+        var endpoint = cluster.PickEndpoint(_originalDestination);
         if (endpoint is null)
         {
             cluster.Stats.UpstreamCxNoneHealthy.Increment();

@@ -39,26 +39,7 @@ public enum ProxyError : byte
 
 public static class ResponseFlags
 {
-    /// <summary>The Envoy access-log short name of a failure.</summary>
-    public static string ShortName(this ProxyError e) => e switch
-    {
-        ProxyError.NoRoute => "NR",
-        ProxyError.NoCluster => "NC",
-        ProxyError.NoHealthyUpstream => "UH",
-        ProxyError.UpstreamConnectFailure => "UF",
-        ProxyError.UpstreamOverflow => "UO",
-        ProxyError.UpstreamConnectionTermination => "UC",
-        ProxyError.UpstreamProtocolError => "UPE",
-        ProxyError.UpstreamRequestTimeout => "UT",
-        ProxyError.DownstreamConnectionTermination => "DC",
-        ProxyError.UpstreamRetryLimitExceeded => "URX",
-        ProxyError.RequestHeadersTimeout => "DPE",
-        ProxyError.BadRequest => "DPE",
-        ProxyError.RequestBodyTooLarge => "DPE",
-        ProxyError.UpgradeFailed => "UPE",
-        _ => "-",
-    };
-    /// <summary>The short name as ASCII bytes, for headers.</summary>
+    /// <summary>The Envoy access-log short name of a failure, as ASCII bytes for the response header.</summary>
     public static ReadOnlySpan<byte> ShortNameUtf8(this ProxyError e) => e switch
     {
         ProxyError.NoRoute => "NR"u8,

@@ -10,8 +10,9 @@ namespace Sidecar.Core.Proxy;
 
 /// <summary>
 /// What the data path reads for one connection: the immutable config model plus the runtime objects
-/// compiled from it (route tables, cluster state, pools, stats). Built once per config version and
-/// read once per connection (<see cref="SnapshotHolder"/>).
+/// compiled from it (route tables, cluster state, pools, stats). Built once per config version; each
+/// listener compiles its chains from it at start, so a connection reads one consistent version (the xDS
+/// issue adds the swap: a new snapshot, new chains, one reference write).
 /// </summary>
 public sealed class ProxySnapshot : IDisposable
 {
@@ -33,6 +34,14 @@ public sealed class ClusterRuntime : IUpstreamConnectionOwner
     public required ClusterState State { get; init; }
     public required ClusterStats Stats { get; init; }
     public required Http1UpstreamPool Pool { get; init; }
+
+    /// <summary>
+    /// The endpoint for one request: the balancer's pick, or for ORIGINAL_DST the address the client
+    /// dialled before capture (null when there is none: Envoy answers 503 UH).
+    /// </summary>
+    public EndpointState? PickEndpoint(System.Net.IPEndPoint? originalDestination) => Model.Type == DiscoveryType.OriginalDst
+        ? (originalDestination is null ? null : State.ForOriginalDestination(originalDestination))
+        : State.Pick();
 
     /// <summary>Every destroyed upstream connection, from the exchange or the pool, is accounted here once.</summary>
     public void OnConnectionDestroyed()
@@ -60,12 +69,4 @@ public sealed class TcpChainRuntime
     public required TcpProxyModel Model { get; init; }
     public required TcpProxyStats Stats { get; init; }
     public required ProxySnapshot Snapshot { get; init; }
-}
-
-/// <summary>Holds the current snapshot; published with one volatile write, read once per connection.</summary>
-public sealed class SnapshotHolder
-{
-    private volatile ProxySnapshot? _current;
-    public ProxySnapshot Current => _current ?? throw new InvalidOperationException("no configuration loaded");
-    public void Publish(ProxySnapshot snapshot) => _current = snapshot;
 }

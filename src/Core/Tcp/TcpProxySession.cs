@@ -51,9 +51,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         Socket? up = null;
         for (int attempt = 0; attempt < Math.Max(1, _chain.Model.MaxConnectAttempts) && up is null; attempt++)
         {
-            var endpoint = cluster.Model.Type == Config.Model.DiscoveryType.OriginalDst
-                ? (_originalDestination is null ? null : cluster.State.ForOriginalDestination(_originalDestination))
-                : cluster.State.Pick();
+            var endpoint = cluster.PickEndpoint(_originalDestination);
             if (endpoint is null) break;
             cluster.Stats.UpstreamCxTotal.Increment();
             var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Transport.UpstreamMark, _services.Drain.Force);

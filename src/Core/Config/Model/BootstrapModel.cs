@@ -7,7 +7,7 @@ namespace Sidecar.Core.Config.Model;
 /// <summary>
 /// The immutable runtime snapshot of one loaded configuration (Envoy v3 bootstrap, static_resources subset).
 /// Built once by <c>EnvoyBootstrapTranslator</c> (static files) and, later, by the xDS applier;
-/// published with a single reference write and never mutated (see <c>SnapshotHolder</c>).
+/// never mutated; runtime objects are compiled from it (<c>SnapshotBuilder</c>).
 /// </summary>
 public sealed class BootstrapModel
 {
