@@ -199,13 +199,18 @@ public sealed class ProtocolDetectorTests
         ReadOnlySequence<byte> single = new(hello);
         ReadOnlySequence<byte> split = Segments.Chunked(hello, 3);
         ReadOnlySequence<byte> h1 = Segments.Chunked(Ascii("PURGE /x HTTP/1.1\r\n"), 2);
-        for (int i = 0; i < 100; i++)
-        {
-            ProtocolDetector.Detect(single, out _);
-            ProtocolDetector.Detect(split, out _);
-            ProtocolDetector.Detect(h1, out _);
-        }
+        // The measured loop lives in its own method, run twice as warm-up: tier-up and on-stack
+        // replacement of a hot loop allocate on this thread once (the runtime, not Detect). An
+        // allocation in Detect itself would show in every run, so the smaller of two runs is kept.
+        DetectAll(single, split, h1);
+        DetectAll(single, split, h1);
+        long allocated = Math.Min(DetectAll(single, split, h1), DetectAll(single, split, h1));
+        Assert.Equal(0, allocated);
+    }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static long DetectAll(ReadOnlySequence<byte> single, ReadOnlySequence<byte> split, ReadOnlySequence<byte> h1)
+    {
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
@@ -213,7 +218,6 @@ public sealed class ProtocolDetectorTests
             ProtocolDetector.Detect(split, out _);
             ProtocolDetector.Detect(h1, out _);
         }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }
