@@ -2,6 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using Sidecar.Core.Detect;
+using Sidecar.Core.Http2;
+using Sidecar.Core.Proxy.Http2;
 using Microsoft.AspNetCore.Connections;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Proxy;
@@ -128,7 +130,17 @@ public sealed class ListenerRuntime : IAsyncDisposable
                 _stats.NoFilterChainMatch.Increment();
                 return;
             }
-            if (chain.Value.Http is { } http) await new Http1ProxySession(connection, http, _services, originalDestination).RunAsync();
+            if (chain.Value.Http is { } http)
+            {
+                bool h2 = http.Model.CodecType switch
+                {
+                    CodecType.Http2 => true,
+                    CodecType.Http1 => false,
+                    _ => await StartsWithHttp2PrefaceAsync(connection.Transport.Input),
+                };
+                if (h2) await new Http2ProxyConnection(connection, http, _services, originalDestination).ServeAsync();
+                else await new Http1ProxySession(connection, http, _services, originalDestination).RunAsync();
+            }
             else if (chain.Value.Tcp is { } tcp) await new TcpProxySession(connection, tcp, _services, originalDestination).RunAsync();
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -139,6 +151,33 @@ public sealed class ListenerRuntime : IAsyncDisposable
         {
             _stats.DownstreamCxActive.Decrement();
         }
+    }
+
+    /// <summary>
+    /// codec_type AUTO: HTTP/2 with prior knowledge when the first bytes are the client preface
+    /// (RFC 9113 §3.3), else HTTP/1.1. Nothing is consumed; the chosen codec reads the same bytes.
+    /// </summary>
+    private static async ValueTask<bool> StartsWithHttp2PrefaceAsync(PipeReader input)
+    {
+        while (true)
+        {
+            ReadResult r = await input.ReadAsync();
+            ReadOnlySequence<byte> buffer = r.Buffer;
+            int n = (int)Math.Min(buffer.Length, Http2Constants.ClientPreface.Length);
+            bool matches = IsPrefacePrefix(buffer.Slice(0, n));
+            bool decided = !matches || n == Http2Constants.ClientPreface.Length || r.IsCompleted || r.IsCanceled;
+            // Decided: leave the bytes unexamined so the codec's first read returns them at once.
+            if (decided) input.AdvanceTo(buffer.Start);
+            else input.AdvanceTo(buffer.Start, buffer.End);
+            if (decided) return matches && n == Http2Constants.ClientPreface.Length;
+        }
+    }
+
+    private static bool IsPrefacePrefix(in ReadOnlySequence<byte> bytes)
+    {
+        Span<byte> head = stackalloc byte[24];
+        bytes.CopyTo(head);
+        return head[..(int)bytes.Length].SequenceEqual(Http2Constants.ClientPreface[..(int)bytes.Length]);
     }
 
     /// <summary>
@@ -164,8 +203,11 @@ public sealed class ListenerRuntime : IAsyncDisposable
                     ReadResult r = await input.ReadAsync(timeout.Token);
                     ReadOnlySequence<byte> buffer = r.Buffer;
                     ClientHelloStatus status = ClientHelloParser.TryParse(buffer, ref info);
-                    // Nothing is consumed: the chain's session reads the same bytes again.
-                    input.AdvanceTo(buffer.Start, buffer.End);
+                    // Nothing is consumed: the chain's session reads the same bytes again. Once decided, the
+                    // bytes are left unexamined too, or the session's first read would wait for more.
+                    bool decided = status is ClientHelloStatus.Ok or ClientHelloStatus.NotTls or ClientHelloStatus.Malformed || r.IsCompleted;
+                    if (decided) input.AdvanceTo(buffer.Start);
+                    else input.AdvanceTo(buffer.Start, buffer.End);
                     if (status == ClientHelloStatus.Ok)
                     {
                         transport = "tls";

@@ -156,7 +156,7 @@ internal static class Http1HeadWriter
         w.Write(path[matched..]);
     }
 
-    private static bool IsNamedByConnection(Http1Head head, ReadOnlySpan<byte> name)
+    internal static bool IsNamedByConnection(Http1Head head, ReadOnlySpan<byte> name)
     {
         for (int i = 0; i < head.HeaderCount; i++)
         {
@@ -171,21 +171,7 @@ internal static class Http1HeadWriter
     }
 
     private static bool IsRemovedOrOverwritten(ReadOnlySpan<byte> name, HeaderMutationModel a, HeaderMutationModel b, HeaderMutationModel c)
-        => Matches(name, a) || Matches(name, b) || Matches(name, c);
-
-    private static bool Matches(ReadOnlySpan<byte> name, HeaderMutationModel m)
-    {
-        if (m.IsEmpty) return false;
-        foreach (string r in m.Remove)
-        {
-            if (Ascii.EqualsIgnoreCase(name, r)) return true;
-        }
-        foreach (HeaderValueOptionModel add in m.Add)
-        {
-            if (add.Action == HeaderAppendAction.OverwriteIfExistsOrAdd && Ascii.EqualsIgnoreCase(name, add.Name)) return true;
-        }
-        return false;
-    }
+        => HeaderMutations.IsRemovedOrOverwritten(name, a, b, c);
 
     private static void WriteAdds(PipeWriter w, Http1Head head, HeaderMutationModel m)
     {
@@ -206,22 +192,14 @@ internal static class Http1HeadWriter
         return -1;
     }
 
-    /// <summary>
-    /// A UUID v4 from a fast non-cryptographic generator, as Envoy's request-id extension uses:
-    /// Guid.NewGuid() reads the kernel's random source, one syscall per request (seen in strace).
-    /// </summary>
     private static void WriteRequestId(PipeWriter w)
     {
         Span<byte> s = w.GetSpan(64);
         "x-request-id: "u8.CopyTo(s);
-        Span<byte> random = stackalloc byte[16];
-        Random.Shared.NextBytes(random);
-        random[7] = (byte)((random[7] & 0x0F) | 0x40);   // version 4 (Guid's byte order: the high byte of field 3)
-        random[8] = (byte)((random[8] & 0x3F) | 0x80);   // RFC 4122 variant
-        new Guid(random).TryFormat(s[14..], out int n, "D");
-        s[14 + n] = (byte)'\r';
-        s[15 + n] = (byte)'\n';
-        w.Advance(16 + n);
+        RequestIds.Write(s.Slice(14, 36));
+        s[50] = (byte)'\r';
+        s[51] = (byte)'\n';
+        w.Advance(52);
     }
 
     private static void WriteAsciiHeader(PipeWriter w, ReadOnlySpan<byte> prefix, string value)

@@ -78,27 +78,8 @@ internal sealed partial class Http1ProxySession
         }
     }
 
-    /// <summary>Picks the route's cluster (weighted) and takes a request slot from its circuit breaker; null with the reason otherwise.</summary>
-    private ClusterRuntime? BeginClusterRequest(RouteActionModel action, out ProxyError error)
-    {
-        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
-            ? action.Cluster
-            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
-        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
-        {
-            _chain.Stats.NoCluster.Increment();
-            error = ProxyError.NoCluster;
-            return null;
-        }
-        if (!cluster.State.TryAcquireRequest())
-        {
-            cluster.Stats.UpstreamRqPendingOverflow.Increment();
-            error = ProxyError.UpstreamOverflow;
-            return null;
-        }
-        error = ProxyError.None;
-        return cluster;
-    }
+    private ClusterRuntime? BeginClusterRequest(RouteActionModel action, out ProxyError error) =>
+        UpstreamRequests.BeginClusterRequest(_chain, action, out error);
 
     private readonly record struct AttemptOutcome(ProxyError Error, bool KeepAlive, bool Retry, bool ResponseStarted, bool RequestBodyConsumed);
 
@@ -285,37 +266,8 @@ internal sealed partial class Http1ProxySession
         return false;
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster, bool allowPooled = true)
-    {
-        var endpoint = cluster.PickEndpoint(_originalDestination);
-        if (endpoint is null)
-        {
-            cluster.Stats.UpstreamCxNoneHealthy.Increment();
-            return (null, ProxyError.NoHealthyUpstream);
-        }
-        UpstreamConnection? pooled = allowPooled ? cluster.Pool.TryAcquire(endpoint) : null;
-        if (pooled is not null) return (pooled, ProxyError.None);
-
-        if (!cluster.State.TryAcquireConnection())
-        {
-            cluster.Stats.UpstreamCxOverflow.Increment();
-            return (null, ProxyError.UpstreamOverflow);
-        }
-        cluster.Stats.UpstreamCxTotal.Increment();
-        var (result, context) = await _services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Drain.Force);
-        if (result != ConnectResult.Connected)
-        {
-            cluster.State.ReleaseConnection();
-            cluster.State.ReportConnectFailure(endpoint);
-            cluster.Stats.UpstreamCxConnectFail.Increment();
-            if (result == ConnectResult.TimedOut) cluster.Stats.UpstreamCxConnectTimeout.Increment();
-            return (null, ProxyError.UpstreamConnectFailure);
-        }
-        Balancing.ClusterState.ReportConnectSuccess(endpoint);
-        cluster.Stats.UpstreamCxActive.Increment();
-        return (new UpstreamConnection(context!, endpoint, cluster), ProxyError.None);
-    }
+    private ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster, bool allowPooled = true) =>
+        UpstreamRequests.GetHttp1ConnectionAsync(cluster, _services, _originalDestination, allowPooled);
 
     private enum UpstreamHeadStatus : byte { Ok, Closed, Timeout, Malformed }
 

@@ -47,6 +47,10 @@ public static class LocalReply
         _ => default,
     };
 
+    /// <summary>The body text of a local reply (the same for every protocol).</summary>
+    public static ReadOnlySpan<byte> BodyOf(ProxyError error, Http1Error codecError) =>
+        error == ProxyError.BadRequest ? Describe(codecError) : Body(error);
+
     /// <summary>Writes a complete local reply (not flushed).</summary>
     public static void Write(PipeWriter output, ProxyError error, Http1Error codecError, bool close, ReadOnlySpan<byte> serverName)
     {

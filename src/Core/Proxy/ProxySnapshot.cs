@@ -22,7 +22,11 @@ public sealed class ProxySnapshot : IDisposable
 
     public void Dispose()
     {
-        foreach (var c in Clusters.Values) c.Pool.Dispose();
+        foreach (var c in Clusters.Values)
+        {
+            c.Pool.Dispose();
+            c.Http2Pool.Dispose();
+        }
         ClusterManager.Dispose();
     }
 }
@@ -34,6 +38,17 @@ public sealed class ClusterRuntime : IUpstreamConnectionOwner
     public required ClusterState State { get; init; }
     public required ClusterStats Stats { get; init; }
     public required Http1UpstreamPool Pool { get; init; }
+    public required Http2UpstreamPool Http2Pool { get; init; }
+    public required Sidecar.Core.Http2.Http2ConnectionOptions Http2Options { get; init; }
+    public required Http2Stats Http2Stats { get; init; }
+
+    /// <summary>Whether a request goes upstream over HTTP/2 (explicit h2, or use_downstream_protocol with an h2 client).</summary>
+    public bool UsesHttp2(bool downstreamIsHttp2) => Model.UpstreamProtocol switch
+    {
+        UpstreamProtocol.Http2 => true,
+        UpstreamProtocol.UseDownstream => downstreamIsHttp2,
+        _ => false,
+    };
 
     /// <summary>
     /// The endpoint for one request: the balancer's pick, or for ORIGINAL_DST the address the client
@@ -61,6 +76,8 @@ public sealed class HttpChainRuntime
     public required ProxySnapshot Snapshot { get; init; }
     public Http1Limits Limits => new(Model.MaxRequestHeadersBytes, Model.MaxHeadersCount);
     public required byte[] ServerName { get; init; }
+    public required Sidecar.Core.Http2.Http2ConnectionOptions Http2Options { get; init; }
+    public required Http2Stats Http2Stats { get; init; }
 }
 
 /// <summary>A tcp_proxy filter chain compiled for the data path.</summary>

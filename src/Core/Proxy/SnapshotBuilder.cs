@@ -24,6 +24,9 @@ public static class SnapshotBuilder
                 State = state,
                 Stats = new ClusterStats(stats, c.Name),
                 Pool = new Http1UpstreamPool(Math.Max(1, c.CircuitBreakers.MaxConnections), c.UpstreamIdleTimeout),
+                Http2Pool = new Http2UpstreamPool(),
+                Http2Options = Http2Options(c.Http2, maxHeaderListSize: 60 * 1024),
+                Http2Stats = new Http2Stats(stats, "cluster." + c.Name + "."),
             };
         }
         return new ProxySnapshot { Model = model, ClusterManager = manager, Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal) };
@@ -36,6 +39,22 @@ public static class SnapshotBuilder
         Stats = new HttpStats(stats, hcm.StatPrefix),
         Snapshot = snapshot,
         ServerName = Encoding.ASCII.GetBytes(hcm.ServerName),
+        Http2Options = Http2Options(hcm.Http2, hcm.MaxRequestHeadersBytes),
+        Http2Stats = new Http2Stats(stats, "http." + hcm.StatPrefix + "."),
+    };
+
+    /// <summary>The codec's limits from Envoy's Http2ProtocolOptions (and the connection manager's header limit).</summary>
+    public static Sidecar.Core.Http2.Http2ConnectionOptions Http2Options(Http2ProtocolOptionsModel m, int maxHeaderListSize) => new()
+    {
+        HeaderTableSize = m.HpackTableSize,
+        MaxConcurrentStreams = m.MaxConcurrentStreams,
+        InitialStreamWindowSize = m.InitialStreamWindowSize,
+        InitialConnectionWindowSize = m.InitialConnectionWindowSize,
+        AllowConnectProtocol = m.AllowConnect,
+        ControlFrameBurst = m.MaxOutboundControlFrames,
+        MaxConsecutiveEmptyFrames = m.MaxConsecutiveInboundFramesWithEmptyPayload,
+        MaxPriorityFramesPerStream = m.MaxInboundPriorityFramesPerStream,
+        MaxHeaderListSize = maxHeaderListSize,
     };
 
     public static TcpChainRuntime BuildTcpChain(TcpProxyModel tcp, ProxySnapshot snapshot, StatsStore stats) => new()

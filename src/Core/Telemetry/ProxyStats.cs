@@ -8,6 +8,8 @@ public sealed class HttpStats
         string p = "http." + statPrefix + ".";
         DownstreamCxTotal = store.Counter(p + "downstream_cx_total");
         DownstreamCxHttp1Total = store.Counter(p + "downstream_cx_http1_total");
+        DownstreamCxHttp2Total = store.Counter(p + "downstream_cx_http2_total");
+        DownstreamRqHttp2Total = store.Counter(p + "downstream_rq_http2_total");
         DownstreamCxActive = store.Gauge(p + "downstream_cx_active");
         DownstreamCxDestroy = store.Counter(p + "downstream_cx_destroy");
         DownstreamCxIdleTimeout = store.Counter(p + "downstream_cx_idle_timeout");
@@ -32,6 +34,8 @@ public sealed class HttpStats
 
     public Counter DownstreamCxTotal { get; }
     public Counter DownstreamCxHttp1Total { get; }
+    public Counter DownstreamCxHttp2Total { get; }
+    public Counter DownstreamRqHttp2Total { get; }
     public Gauge DownstreamCxActive { get; }
     public Counter DownstreamCxDestroy { get; }
     public Counter DownstreamCxIdleTimeout { get; }

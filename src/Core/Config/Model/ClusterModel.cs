@@ -29,6 +29,8 @@ public sealed class ClusterModel
     public DnsLookupFamily DnsLookupFamily { get; init; } = DnsLookupFamily.Auto;
     /// <summary>Envoy <c>max_requests_per_connection</c> (0 = unlimited).</summary>
     public int MaxRequestsPerConnection { get; init; }
+    public UpstreamProtocol UpstreamProtocol { get; init; } = UpstreamProtocol.Http1;
+    public Http2ProtocolOptionsModel Http2 { get; init; } = Http2ProtocolOptionsModel.Default;
     /// <summary>Envoy <c>per_connection_buffer_limit_bytes</c> (default 1 MiB).</summary>
     public int PerConnectionBufferLimitBytes { get; init; } = 1024 * 1024;
 }

@@ -8,6 +8,7 @@ public sealed class HttpConnectionManagerModel
 {
     public required string StatPrefix { get; init; }
     public CodecType CodecType { get; init; } = CodecType.Auto;
+    public Http2ProtocolOptionsModel Http2 { get; init; } = Http2ProtocolOptionsModel.Default;
     public required RouteConfigModel RouteConfig { get; init; }
     /// <summary>Envoy <c>max_request_headers_kb</c>: default 60 KiB, the limit for the whole request head.</summary>
     public int MaxRequestHeadersBytes { get; init; } = 60 * 1024;
@@ -74,6 +75,11 @@ public sealed class HeaderValueOptionModel
     /// <summary>Pre-encoded "Name: Value\r\n" bytes, ready to be copied into a request or response head.</summary>
     public byte[] Line => _line ??= System.Text.Encoding.ASCII.GetBytes(Name + ": " + Value + "\r\n");
     private byte[]? _line;
+    /// <summary>The name lower-cased and the value, as bytes for HTTP/2 (RFC 9113 §8.2.1).</summary>
+    public byte[] NameBytes => _nameBytes ??= System.Text.Encoding.ASCII.GetBytes(Name.ToLowerInvariant());
+    public byte[] ValueBytes => _valueBytes ??= System.Text.Encoding.ASCII.GetBytes(Value);
+    private byte[]? _nameBytes;
+    private byte[]? _valueBytes;
 }
 
 public enum HeaderAppendAction : byte { AppendIfExistsOrAdd, AddIfAbsent, OverwriteIfExistsOrAdd }

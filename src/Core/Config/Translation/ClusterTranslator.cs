@@ -59,7 +59,13 @@ internal static class ClusterTranslator
             ctx.Error(node, "LOGICAL_DNS clusters take exactly one endpoint");
         }
         CircuitBreakerModel breakers = c.Message("circuit_breakers") is FieldReader cb ? ReadCircuitBreakers(cb) : CircuitBreakerModel.Default;
-        (TimeSpan idle, int maxRequests) = ProtocolOptionsTranslator.Read(ctx, c.Take("typed_extension_protocol_options"));
+        (TimeSpan idle, int maxRequests, UpstreamProtocol protocol, Http2ProtocolOptionsModel? http2) = ProtocolOptionsTranslator.Read(ctx, c.Take("typed_extension_protocol_options"));
+        // The deprecated cluster-level http2_protocol_options (still what many configs use) means explicit HTTP/2.
+        if (c.Message("http2_protocol_options") is FieldReader legacyH2)
+        {
+            protocol = UpstreamProtocol.Http2;
+            http2 = Http2OptionsTranslator.Read(legacyH2);
+        }
         DnsLookupFamily family = c.Enum("dns_lookup_family", "AUTO", "V4_ONLY", "V6_ONLY", "V4_PREFERRED", "ALL") switch
         {
             "V4_ONLY" => DnsLookupFamily.V4Only,
@@ -81,10 +87,11 @@ internal static class ClusterTranslator
             DnsRefreshRate = c.Duration("dns_refresh_rate") ?? TimeSpan.FromSeconds(5),
             DnsLookupFamily = family,
             MaxRequestsPerConnection = maxRequests,
+            UpstreamProtocol = protocol,
+            Http2 = http2 ?? Http2ProtocolOptionsModel.Default,
             PerConnectionBufferLimitBytes = c.Take("per_connection_buffer_limit_bytes") is { } bl ? ctx.ClampedInt(bl) ?? 0 : 1024 * 1024,
         };
         c.Unsupported("transport_socket", "transport_socket (upstream TLS is not implemented)");
-        c.Unsupported("http2_protocol_options", "http2_protocol_options (unsupported until HTTP/2 lands)");
         c.Unsupported("eds_cluster_config", "EDS");
         c.Unsupported("health_checks", "active health checking");
         c.Unsupported("outlier_detection", "outlier_detection");

@@ -61,8 +61,8 @@ internal static class HttpConnectionManagerTranslator
             GenerateRequestId = h.Bool("generate_request_id") ?? true,
             ServerName = h.String("server_name") ?? "envoy",
             MaxRequestBodyBytes = maxBody,
+            Http2 = h.Message("http2_protocol_options") is FieldReader h2 ? Http2OptionsTranslator.Read(h2) : Http2ProtocolOptionsModel.Default,
         };
-        h.Unsupported("http2_protocol_options", "http2_protocol_options (HTTP/2 is not implemented yet)");
         // Access logging is our telemetry's job; Envoy access_log settings are accepted and not acted on (docs/CONFIG.md).
         h.Ignore("access_log");
         h.Finish();

@@ -1,3 +1,4 @@
+using Sidecar.Core.Config.Model;
 using Sidecar.Core.Config.Tree;
 
 namespace Sidecar.Core.Config.Translation;
@@ -5,19 +6,21 @@ namespace Sidecar.Core.Config.Translation;
 /// <summary>Cluster <c>typed_extension_protocol_options</c>: only <c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions</c>.</summary>
 internal static class ProtocolOptionsTranslator
 {
-    /// <summary>Returns (upstream idle timeout, max requests per connection) with Envoy defaults (1 h, unlimited).</summary>
-    public static (TimeSpan Idle, int MaxRequests) Read(TranslationContext ctx, ConfigNode? node)
+    /// <summary>Upstream idle timeout and max requests per connection (Envoy defaults 1 h, unlimited), and the upstream protocol.</summary>
+    public static (TimeSpan Idle, int MaxRequests, UpstreamProtocol Protocol, Http2ProtocolOptionsModel? Http2) Read(TranslationContext ctx, ConfigNode? node)
     {
         TimeSpan idle = TimeSpan.FromHours(1);
         int maxRequests = 0;
+        UpstreamProtocol protocol = UpstreamProtocol.Http1;
+        Http2ProtocolOptionsModel? http2 = null;
         if (node is null)
         {
-            return (idle, maxRequests);
+            return (idle, maxRequests, protocol, http2);
         }
         if (node is not ConfigMap map)
         {
             ctx.Error(node, "expected an object keyed by extension name");
-            return (idle, maxRequests);
+            return (idle, maxRequests, protocol, http2);
         }
         foreach (KeyValuePair<string, ConfigNode> e in map.Entries)
         {
@@ -46,14 +49,26 @@ internal static class ProtocolOptionsTranslator
                 {
                     h1.Finish(); // HTTP/1.1 with defaults; any tuning field is reported as unsupported.
                 }
-                explicitConfig.Unsupported("http2_protocol_options", "http2_protocol_options (unsupported until HTTP/2 lands)");
+                if (explicitConfig.Message("http2_protocol_options") is FieldReader h2)
+                {
+                    protocol = UpstreamProtocol.Http2;
+                    http2 = Http2OptionsTranslator.Read(h2);
+                }
                 explicitConfig.Unsupported("http3_protocol_options", "http3_protocol_options");
                 explicitConfig.Finish();
             }
-            any.Unsupported("use_downstream_protocol_config", "use_downstream_protocol_config (needs HTTP/2)");
+            if (any.Message("use_downstream_protocol_config") is FieldReader useDownstream)
+            {
+                // Each protocol's options may be given; HTTP/1.1 ones are defaults only (as for explicit_http_config).
+                protocol = UpstreamProtocol.UseDownstream;
+                if (useDownstream.Message("http_protocol_options") is FieldReader d1) d1.Finish();
+                if (useDownstream.Message("http2_protocol_options") is FieldReader d2) http2 = Http2OptionsTranslator.Read(d2);
+                useDownstream.Unsupported("http3_protocol_options", "http3_protocol_options");
+                useDownstream.Finish();
+            }
             any.Unsupported("auto_config", "auto_config (needs HTTP/2)");
             any.Finish();
         }
-        return (idle, maxRequests);
+        return (idle, maxRequests, protocol, http2);
     }
 }

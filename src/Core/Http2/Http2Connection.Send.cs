@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+
+namespace Sidecar.Core.Http2;
+
+public abstract partial class Http2Connection
+{
+    private readonly List<Http2Stream> _blockedSenders = [];
+
+    /// <summary>
+    /// Sends a header block for <paramref name="stream"/>: the caller encodes fields into the returned
+    /// writer with <see cref="Http2Output.Encoder"/>, then calls <see cref="EndHeaders"/> (no await between).
+    /// Returns null (nothing to do) when the stream was reset meanwhile.
+    /// </summary>
+    public IBufferWriter<byte>? BeginHeaders(Http2Stream stream)
+    {
+        IBufferWriter<byte> block = Output.BeginHeaders();
+        if (stream.IsReset || stream.ResetSent || Output.IsCompleted)
+        {
+            Output.AbortHeaders();
+            return null;
+        }
+        return block;
+    }
+
+    public void EndHeaders(Http2Stream stream, bool endStream)
+    {
+        if (endStream) stream.EndStreamSent = true;
+        Output.EndHeaders(stream.Id, endStream);
+        if (endStream) RetireIfDone(stream);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/> as DATA frames as the windows allow (§6.9), waiting — without
+    /// blocking a thread — for WINDOW_UPDATE or for a congested output to drain. False when the stream
+    /// was reset or the connection failed: the caller stops.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> WriteDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
+    {
+        while (true)
+        {
+            bool wait = false;
+            lock (Output.SyncRoot)
+            {
+                if (stream.IsReset || stream.ResetSent || Output.IsCompleted) return false;
+                long room = Math.Min(Math.Min(stream.SendWindow, _connectionSendWindow), Output.PeerMaxFrameSize);
+                if (data.IsEmpty)
+                {
+                    if (!endStream) return true;
+                    // An empty END_STREAM DATA frame needs no window.
+                    stream.EndStreamSent = true;
+                    Output.WriteData(stream.Id, data, endStream: true);
+                }
+                else if (room <= 0 || Output.IsCongested)
+                {
+                    stream.WaitingToSend = true;
+                    if (!_blockedSenders.Contains(stream)) _blockedSenders.Add(stream);
+                    wait = true;
+                }
+                else
+                {
+                    int n = (int)Math.Min(room, data.Length);
+                    bool last = endStream && n == data.Length;
+                    stream.SendWindow -= n;
+                    _connectionSendWindow -= n;
+                    if (last) stream.EndStreamSent = true;
+                    Output.WriteData(stream.Id, data.Slice(0, n), last);
+                    data = data.Slice(n);
+                    if (!data.IsEmpty) continue;
+                }
+            }
+            if (wait)
+            {
+                await Output.FlushAsync();
+                await stream.SendSignal.WaitAsync();
+                continue;
+            }
+            if (stream.EndStreamSent) RetireIfDone(stream);
+            await Output.FlushAsync();
+            return true;
+        }
+    }
+
+    /// <summary>Makes everything written so far go out.</summary>
+    public Task FlushAsync() => Output.FlushAsync();
+
+    /// <summary>Resets a stream from our side (RST_STREAM, §6.4) and fails its inbound body.</summary>
+    public void ResetStream(Http2Stream stream, Http2ErrorCode code) => FailStream(stream, code, sendReset: true);
+
+    private void ResetStreamById(int streamId, Http2ErrorCode code)
+    {
+        Http2Stream? stream = FindStream(streamId);
+        if (stream is not null)
+        {
+            FailStream(stream, code, sendReset: true);
+            return;
+        }
+        Stats.TxReset.Increment();
+        RememberReset(streamId);
+        Output.WriteRstStream(streamId, code);
+    }
+
+    private void RememberReset(int streamId)
+    {
+        _resetByUs[_resetByUsNext] = streamId;
+        _resetByUsNext = (_resetByUsNext + 1) % _resetByUs.Length;
+    }
+
+    private void FailStream(Http2Stream stream, Http2ErrorCode code, bool sendReset)
+    {
+        bool first;
+        lock (Output.SyncRoot)
+        {
+            first = !stream.IsReset && !stream.ResetSent;
+            if (first)
+            {
+                if (sendReset)
+                {
+                    stream.ResetSent = true;
+                    RememberReset(stream.Id);
+                    Output.WriteRstStream(stream.Id, code);
+                }
+                else
+                {
+                    stream.IsReset = true;
+                }
+                stream.ResetCode = code;
+            }
+            _blockedSenders.Remove(stream);
+        }
+        if (!first) return;
+        if (sendReset) Stats.TxReset.Increment();
+        Output.Kick();
+        // Any data still flowing in is dropped, but the connection window it used is returned.
+        int unread = stream.ReceiveCredit;
+        if (unread > 0) CreditConnection(unread);
+        stream.IsReset = true;
+        if (!stream.EndStreamReceived) stream.InboundWriter.Complete(new Http2StreamResetException(code));
+        stream.EndStreamReceived = true;
+        stream.SendSignal.Set();
+        stream.OnReset(code);
+        RemoveStream(stream);
+    }
+
+    /// <summary>Consumer finished with inbound bytes: batch window credits and send WINDOW_UPDATE at half a window.</summary>
+    internal void OnInboundConsumed(Http2Stream stream, int bytes)
+    {
+        if (bytes <= 0) return;
+        Credit(stream, bytes);
+    }
+
+    private void Credit(Http2Stream stream, int bytes)
+    {
+        int streamCredit = Interlocked.Add(ref stream.ReceiveCredit, bytes);
+        if (!stream.EndStreamReceived && !stream.IsReset && streamCredit >= Options.InitialStreamWindowSize / 2)
+        {
+            int taken = Interlocked.Exchange(ref stream.ReceiveCredit, 0);
+            if (taken > 0)
+            {
+                Interlocked.Add(ref stream.ReceiveWindow, taken);
+                Output.WriteWindowUpdate(stream.Id, taken);
+                Output.Kick();
+            }
+        }
+        CreditConnection(bytes);
+    }
+
+    private void CreditConnection(int bytes)
+    {
+        if (bytes <= 0) return;
+        int credit = Interlocked.Add(ref _connectionReceiveCredit, bytes);
+        if (credit >= Options.InitialConnectionWindowSize / 2)
+        {
+            int taken = Interlocked.Exchange(ref _connectionReceiveCredit, 0);
+            if (taken > 0)
+            {
+                Interlocked.Add(ref _connectionReceiveWindow, taken);
+                Output.WriteWindowUpdate(0, taken);
+                Output.Kick();
+            }
+        }
+    }
+
+    private void WakeAllSenders()
+    {
+        Http2Stream[]? woken = null;
+        int n;
+        lock (Output.SyncRoot)
+        {
+            n = _blockedSenders.Count;
+            if (n == 0) return;
+            woken = ArrayPool<Http2Stream>.Shared.Rent(n);
+            _blockedSenders.CopyTo(woken);
+            _blockedSenders.Clear();
+        }
+        // Woken outside the lock: each sender resumes inline here and takes the lock itself.
+        for (int i = 0; i < n; i++)
+        {
+            woken[i].WaitingToSend = false;
+            woken[i].SendSignal.Set();
+        }
+        ArrayPool<Http2Stream>.Shared.Return(woken, clearArray: true);
+    }
+
+    private void OnOutputDrained() => WakeAllSenders();
+}
+
+/// <summary>The inbound body of a stream that was reset (by the peer or by us).</summary>
+public sealed class Http2StreamResetException(Http2ErrorCode code) : IOException("HTTP/2 stream reset: " + code)
+{
+    public Http2ErrorCode Code { get; } = code;
+}

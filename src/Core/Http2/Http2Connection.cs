@@ -1,0 +1,271 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Sidecar.Core.Hpack;
+using Sidecar.Core.Telemetry;
+
+namespace Sidecar.Core.Http2;
+
+/// <summary>
+/// One HTTP/2 connection, either end (RFC 9113). The read loop (<see cref="RunAsync"/>) is the only
+/// reader of the transport: it parses frames, keeps the stream table and both flow-control ledgers, and
+/// hands each stream its header blocks and DATA. Streams write through <see cref="Http2Output"/>
+/// from whatever flow they run on. Role-specific parts (who opens streams, what a stream does) are in
+/// subclasses: the proxy's downstream connection and the upstream client connection.
+/// </summary>
+public abstract partial class Http2Connection
+{
+    private readonly PipeReader _input;
+    private readonly HpackDecoder _decoder;
+    private readonly Dictionary<int, Http2Stream> _streams = [];
+    private readonly int[] _resetByUs = new int[16];
+    private int _resetByUsNext;
+
+    protected readonly Http2ConnectionOptions Options;
+    protected readonly Http2Stats Stats;
+    /// <summary>The shared write side (HPACK encoder, frame writers).</summary>
+    public Http2Output Output { get; }
+    private Http2Settings _peer = Http2Settings.Default;
+
+    // Flow control ledgers. Send side: guarded by the output lock. Receive side: read loop, plus consumer credits (Interlocked).
+    private long _connectionSendWindow = Http2Constants.DefaultWindowSize;
+    private int _connectionReceiveWindow;
+    private int _connectionReceiveCredit;
+
+    // Header block in progress (HEADERS then CONTINUATION, §6.10).
+    private int _continuationStreamId;
+    private Http2Stream? _blockStream;
+    private Http2Head? _blockTarget;
+    private bool _blockEndStream;
+    private bool _blockIsTrailers;
+    private int _blockFrames;
+    private HpackStatus _blockStatus;
+
+    private Http2Budget _resetBudget;
+    private Http2Budget _controlBudget;
+    private int _consecutiveEmptyFrames;
+    private int _priorityFrames;
+    private int _streamsOpened;
+
+    private long _settingsSentAtMs;
+    private bool _settingsAcked = true;
+    private volatile bool _closing;
+
+    protected Http2Connection(PipeReader input, PipeWriter output, Http2ConnectionOptions options, Http2Stats stats, bool isServer)
+    {
+        _input = input;
+        Options = options;
+        Stats = stats;
+        IsServer = isServer;
+        _decoder = new HpackDecoder(options.HeaderTableSize, options.MaxHeaderListSize);
+        Output = new Http2Output(output, new HpackEncoder());
+        Output.SetDrainedCallback(OnOutputDrained);
+        _connectionReceiveWindow = options.InitialConnectionWindowSize;
+        _resetBudget = new Http2Budget(options.StreamResetBurst, options.StreamResetsPerSecond);
+        _controlBudget = new Http2Budget(options.ControlFrameBurst, options.ControlFramesPerSecond);
+    }
+
+    public bool IsServer { get; }
+    /// <summary>Highest stream id the peer opened (server) — the last-stream-id of our GOAWAY.</summary>
+    protected int LastPeerStreamId { get; private set; }
+    /// <summary>True once either side sent GOAWAY or the connection failed: no new streams.</summary>
+    public bool IsClosing => _closing;
+    public int ActiveStreams
+    {
+        get
+        {
+            lock (Output.SyncRoot) return _streams.Count;
+        }
+    }
+    public ref readonly Http2Settings PeerSettings => ref _peer;
+    protected long SettingsSentAtMs => Volatile.Read(ref _settingsSentAtMs);
+    protected bool SettingsAcked => Volatile.Read(ref _settingsAcked);
+
+    /// <summary>Writes our SETTINGS and opens the connection window (server: after the preface was read; client: after our preface).</summary>
+    protected void SendInitialSettings()
+    {
+        Span<(Http2SettingId, uint)> s =
+        [
+            (Http2SettingId.MaxConcurrentStreams, (uint)Options.MaxConcurrentStreams),
+            (Http2SettingId.InitialWindowSize, (uint)Options.InitialStreamWindowSize),
+            (Http2SettingId.MaxFrameSize, (uint)Options.MaxFrameSize),
+            (Http2SettingId.MaxHeaderListSize, (uint)Options.MaxHeaderListSize),
+            (Http2SettingId.EnablePush, 0),
+            (Http2SettingId.EnableConnectProtocol, IsServer && Options.AllowConnectProtocol ? 1u : 0u),
+        ];
+        // A client must not send ENABLE_CONNECT_PROTOCOL (RFC 8441 §3 is a server setting); drop it there.
+        if (!IsServer) s = s[..5];
+        Volatile.Write(ref _settingsAcked, false);
+        Volatile.Write(ref _settingsSentAtMs, Environment.TickCount64);
+        Output.WriteSettings(s, Options.InitialConnectionWindowSize - Http2Constants.DefaultWindowSize);
+    }
+
+    /// <summary>
+    /// Reads frames until the peer closes, a connection error, or the GOAWAY drain finishes. The
+    /// server's preface must already be consumed and <see cref="SendInitialSettings"/> called.
+    /// </summary>
+    public async Task RunAsync()
+    {
+        Http2ErrorCode exitCode = Http2ErrorCode.NoError;
+        try
+        {
+            Output.Kick();
+            while (true)
+            {
+                ReadResult r = await _input.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled && _closing)
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    break;
+                }
+                Http2FrameError error = default;
+                while (true)
+                {
+                    Http2ReadStatus status = Http2FrameReader.TryRead(ref buffer, Options.MaxFrameSize, out Http2FrameHeader header, out ReadOnlySequence<byte> payload);
+                    if (status == Http2ReadStatus.Incomplete) break;
+                    if (status == Http2ReadStatus.FrameTooLarge)
+                    {
+                        error = Http2FrameError.Connection(Http2ErrorCode.FrameSizeError, "frame larger than SETTINGS_MAX_FRAME_SIZE");
+                        break;
+                    }
+                    error = HandleFrame(header, payload);
+                    if (error.IsError && !error.IsStreamError) break;
+                    if (error.IsStreamError)
+                    {
+                        ResetStreamById(header.StreamId, error.Code);
+                        error = default;
+                    }
+                }
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (error.IsError)
+                {
+                    exitCode = error.Code;
+                    Stats.RxProtocolError.Increment();
+                    OnConnectionError(error);
+                    SendGoAway(error.Code);
+                    break;
+                }
+                await Output.FlushAsync();
+                if (r.IsCompleted || Output.IsCompleted) break;
+                if (_closing && ActiveStreams == 0) break;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            exitCode = Http2ErrorCode.Cancel;
+        }
+        finally
+        {
+            _closing = true;
+            FailAllStreams(exitCode == Http2ErrorCode.NoError ? Http2ErrorCode.Cancel : exitCode);
+            await Output.FlushAsync();
+        }
+    }
+
+    /// <summary>Sends GOAWAY (once per code change) and stops new streams; existing ones finish (graceful when NO_ERROR).</summary>
+    public void SendGoAway(Http2ErrorCode code)
+    {
+        _closing = true;
+        Stats.GoAwaySent.Increment();
+        Output.WriteGoAway(LastPeerStreamId, code);
+        Output.Kick();
+        if (code != Http2ErrorCode.NoError || ActiveStreams == 0) _input.CancelPendingRead();
+    }
+
+    /// <summary>Stops the read loop without a GOAWAY (transport gone or forced shutdown).</summary>
+    public void Abort()
+    {
+        _closing = true;
+        _input.CancelPendingRead();
+    }
+
+    /// <summary>A connection error is about to be sent; subclasses log or count it.</summary>
+    protected virtual void OnConnectionError(in Http2FrameError error) { }
+
+    /// <summary>The peer sent GOAWAY: streams above <paramref name="lastStreamId"/> were not processed (§6.8).</summary>
+    protected virtual void OnGoAwayReceived(int lastStreamId, Http2ErrorCode code) { }
+
+    /// <summary>A stream left the table and its work is done: the subclass may pool it.</summary>
+    protected abstract void Recycle(Http2Stream stream);
+
+    /// <summary>Server: a new peer-initiated stream (null refuses it). Client: never called.</summary>
+    protected abstract Http2Stream? AcceptStream(int streamId);
+
+    /// <summary>Called when the stream table became empty (drain can finish).</summary>
+    protected virtual void OnIdle() { }
+
+    private void FailAllStreams(Http2ErrorCode code)
+    {
+        Http2Stream[] victims = RentStreams(out int n);
+        foreach (Http2Stream s in victims.AsSpan(0, n)) FailStream(s, code, sendReset: false);
+        ArrayPool<Http2Stream>.Shared.Return(victims, clearArray: true);
+    }
+
+    // ---- stream table ----
+
+    protected void AddStream(Http2Stream stream)
+    {
+        lock (Output.SyncRoot) _streams.Add(stream.Id, stream);
+        Stats.StreamsActive.Increment();
+    }
+
+    protected Http2Stream? FindStream(int id)
+    {
+        lock (Output.SyncRoot) return _streams.TryGetValue(id, out Http2Stream? s) ? s : null;
+    }
+
+    /// <summary>Removes a stream whose both directions are finished; the table's reference is released once.</summary>
+    private void RemoveStream(Http2Stream stream)
+    {
+        bool removed;
+        int left;
+        lock (Output.SyncRoot)
+        {
+            removed = _streams.TryGetValue(stream.Id, out Http2Stream? s) && ReferenceEquals(s, stream) && _streams.Remove(stream.Id);
+            left = _streams.Count;
+        }
+        if (!removed) return;
+        Stats.StreamsActive.Decrement();
+        if (stream.Release()) Recycle(stream);
+        if (left == 0)
+        {
+            OnIdle();
+            if (_closing) _input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>The stream's own work is finished (its task ended); releases that reference.</summary>
+    public void CompleteStreamWork(Http2Stream stream)
+    {
+        if (stream.Release()) Recycle(stream);
+    }
+
+    private void RetireIfDone(Http2Stream stream)
+    {
+        bool sendDone, receiveDone;
+        lock (Output.SyncRoot)
+        {
+            sendDone = stream.EndStreamSent || stream.ResetSent || stream.IsReset;
+            receiveDone = stream.EndStreamReceived || stream.IsReset;
+        }
+        if (sendDone && receiveDone) RemoveStream(stream);
+    }
+
+    /// <summary>Copies the open streams into a rented array (return it with clearArray); for sweeps like deadlines and GOAWAY.</summary>
+    protected Http2Stream[] RentStreams(out int count)
+    {
+        lock (Output.SyncRoot)
+        {
+            count = _streams.Count;
+            Http2Stream[] all = ArrayPool<Http2Stream>.Shared.Rent(Math.Max(1, count));
+            _streams.Values.CopyTo(all, 0);
+            return all;
+        }
+    }
+
+    private bool WasResetByUs(int id)
+    {
+        foreach (int r in _resetByUs) if (r == id) return true;
+        return false;
+    }
+}

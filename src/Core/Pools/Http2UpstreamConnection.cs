@@ -1,0 +1,181 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Connections;
+using Sidecar.Core.Async;
+using Sidecar.Core.Balancing;
+using Sidecar.Core.Http2;
+using Sidecar.Core.Telemetry;
+
+namespace Sidecar.Core.Pools;
+
+/// <summary>
+/// One multiplexed HTTP/2 connection to an upstream endpoint (the client end). Requests open streams
+/// on it while SETTINGS_MAX_CONCURRENT_STREAMS allows; a GOAWAY stops new streams, and streams the
+/// upstream says it never processed fail as refused so the caller may retry them (RFC 9113 §6.8).
+/// </summary>
+public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
+{
+    private readonly ConnectionContext _context;
+    private readonly IUpstreamConnectionOwner _owner;
+    private readonly Stack<Http2UpstreamStream> _pool = new();
+    private readonly int _streamCap;
+    private int _nextStreamId = 1;
+    private int _opening;
+    private Task? _loop;
+    private int _destroyed;
+
+    public Http2UpstreamConnection(ConnectionContext context, EndpointState endpoint, IUpstreamConnectionOwner owner, Http2ConnectionOptions options, Http2Stats stats)
+        : base(context.Transport.Input, context.Transport.Output, options, stats, isServer: false)
+    {
+        _context = context;
+        _owner = owner;
+        Endpoint = endpoint;
+        _streamCap = options.MaxConcurrentStreams;
+    }
+
+    public EndpointState Endpoint { get; }
+    /// <summary>Set when the read loop ended: the pool drops the connection.</summary>
+    public bool IsDead { get; private set; }
+    public event Action<Http2UpstreamConnection>? Closed;
+
+    protected override int NextLocalStreamId => Volatile.Read(ref _nextStreamId);
+
+    /// <summary>Writes the client preface and SETTINGS (RFC 9113 §3.4) and starts reading.</summary>
+    public void Start()
+    {
+        Output.WriteRaw(Http2Constants.ClientPreface);
+        SendInitialSettings();
+        _loop = RunLoopAsync();
+    }
+
+    private async Task RunLoopAsync()
+    {
+        try
+        {
+            await RunAsync();
+        }
+        finally
+        {
+            IsDead = true;
+            Closed?.Invoke(this);
+            await DisposeAsync();
+        }
+    }
+
+    /// <summary>Takes a stream slot if the peer's limit and ours allow; the caller then opens exactly one stream.</summary>
+    public bool TryReserve()
+    {
+        lock (Output.SyncRoot)
+        {
+            if (IsClosing || IsDead || _nextStreamId > int.MaxValue - 2) return false;
+            int limit = Math.Min(PeerSettings.MaxConcurrentStreams, _streamCap);
+            if (ActiveStreams + _opening >= limit) return false;
+            _opening++;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Opens a reserved stream and sends its HEADERS: the caller encodes the request fields into the
+    /// returned block and then calls <see cref="EndRequestHeaders"/>, with no await in between
+    /// (stream ids must reach the wire in increasing order, §5.1.1).
+    /// </summary>
+    public (Http2UpstreamStream Stream, IBufferWriter<byte> Block) BeginRequest()
+    {
+        Http2UpstreamStream stream;
+        lock (_pool) stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
+        IBufferWriter<byte> block = Output.BeginHeaders();
+        int id = _nextStreamId;
+        _nextStreamId += 2;
+        _opening--;
+        stream.Start(this, id, Options.InitialStreamWindowSize, PeerSettings.InitialWindowSize, Http2HeadKind.Response);
+        AddStream(stream);
+        return (stream, block);
+    }
+
+    public void EndRequestHeaders(Http2UpstreamStream stream, bool endStream)
+    {
+        if (endStream) stream.EndStreamSent = true;
+        Output.EndHeaders(stream.Id, endStream);
+        Output.Kick();
+    }
+
+    /// <summary>Gives back a reservation that was not used (the request failed before opening its stream).</summary>
+    public void Unreserve()
+    {
+        lock (Output.SyncRoot) _opening--;
+    }
+
+    protected override Http2Stream? AcceptStream(int streamId) => null;
+
+    protected override void Recycle(Http2Stream stream)
+    {
+        var s = (Http2UpstreamStream)stream;
+        s.InboundBody.Complete();
+        s.ResetInboundPipe();
+        lock (_pool)
+        {
+            if (_pool.Count < 64) _pool.Push(s);
+        }
+    }
+
+    protected override void OnGoAwayReceived(int lastStreamId, Http2ErrorCode code)
+    {
+        // Streams above last-stream-id were not processed: fail them as refused (safe to retry).
+        Http2Stream[] open = RentStreams(out int n);
+        for (int i = 0; i < n; i++)
+        {
+            if (open[i].Id > lastStreamId) ((Http2UpstreamStream)open[i]).RefuseByGoAway();
+        }
+        ArrayPool<Http2Stream>.Shared.Return(open, clearArray: true);
+    }
+
+    internal void Refuse(Http2UpstreamStream stream) => ResetStream(stream, Http2ErrorCode.RefusedStream);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _destroyed, 1) != 0) return;
+        Abort();
+        _owner.OnConnectionDestroyed();
+        try
+        {
+            await _context.Transport.Input.CompleteAsync();
+            await _context.Transport.Output.CompleteAsync();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        await _context.DisposeAsync();
+    }
+}
+
+/// <summary>A request stream on an upstream HTTP/2 connection; the proxy stream awaits its response head.</summary>
+public sealed class Http2UpstreamStream : Http2Stream
+{
+    /// <summary>Set when the response head arrives or the stream fails.</summary>
+    public ReusableSignal HeadSignal { get; } = new();
+    /// <summary>The upstream refused the stream (REFUSED_STREAM or above a GOAWAY's last id): not processed, safe to retry.</summary>
+    public bool Refused { get; private set; }
+
+    protected override void OnStart()
+    {
+        Refused = false;
+        HeadSignal.Reset();
+    }
+
+    protected internal override void OnHeadersReceived(bool endStream) => HeadSignal.Set();
+
+    protected internal override void OnReset(Http2ErrorCode code)
+    {
+        if (code == Http2ErrorCode.RefusedStream) Refused = true;
+        HeadSignal.Set();
+    }
+
+    internal void RefuseByGoAway()
+    {
+        Refused = true;
+        ((Http2UpstreamConnection)Connection).Refuse(this);
+    }
+
+    /// <summary>The downstream gave up: cancel the upstream stream (RST_STREAM CANCEL).</summary>
+    public void Cancel() => Connection.ResetStream(this, Http2ErrorCode.Cancel);
+}

@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Text;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Hpack;
+using Sidecar.Core.Http1;
+using Sidecar.Core.Http2;
+
+namespace Sidecar.Core.Proxy.Http2;
+
+/// <summary>
+/// Encodes the header blocks the proxy sends on HTTP/2: responses translated from HTTP/1.1 heads,
+/// requests and responses forwarded HTTP/2 to HTTP/2, and local replies. Names are lower-cased by
+/// the encoder (RFC 9113 §8.2.1); connection-specific fields are dropped (§8.2.2).
+/// </summary>
+internal static class Http2Fields
+{
+    public static void Status(HpackEncoder enc, IBufferWriter<byte> block, int status)
+    {
+        Span<byte> digits = stackalloc byte[3];
+        Utf8Formatter.TryFormat(status, digits, out _);
+        enc.Encode(":status"u8, digits, false, block);
+    }
+
+    public static void Number(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> name, long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int n);
+        enc.Encode(name, digits[..n], false, block);
+    }
+
+    /// <summary>An HTTP/1.1 response head as an HTTP/2 block: hop-by-hop and Connection-named fields removed, ours added.</summary>
+    public static void ResponseFromHttp1(HpackEncoder enc, IBufferWriter<byte> block, Http1Head resp, RouteModel route, VirtualHostModel vhost, HttpChainRuntime chain, long start)
+    {
+        RouteConfigModel rc = chain.Model.RouteConfig;
+        Status(enc, block, resp.StatusCode);
+        for (int i = 0; i < resp.HeaderCount; i++)
+        {
+            KnownHeader known = resp.GetKnownHeader(i);
+            if (KnownHeaders.IsHopByHop(known)) continue;
+            ReadOnlySpan<byte> name = resp.GetHeaderName(i);
+            if (name.Length == 6 && Ascii.EqualsIgnoreCase(name, "server"u8)) continue;
+            if (resp.ConnectionNamesOthers && Http1HeadWriter.IsNamedByConnection(resp, name)) continue;
+            if (IsRemovedOrOverwritten(name, route.ResponseHeaders, vhost.ResponseHeaders, rc.ResponseHeaders)) continue;
+            enc.Encode(name, resp.GetHeaderValue(i), false, block);
+        }
+        Trailer(enc, block, chain, start);
+        Adds(enc, block, route.ResponseHeaders);
+        Adds(enc, block, vhost.ResponseHeaders);
+        Adds(enc, block, rc.ResponseHeaders);
+    }
+
+    /// <summary>An HTTP/2 response forwarded to an HTTP/2 client: fields kept (never-indexed ones stay so), ours added.</summary>
+    public static void ResponseFromHttp2(HpackEncoder enc, IBufferWriter<byte> block, Http2Head resp, RouteModel route, VirtualHostModel vhost, HttpChainRuntime chain, long start)
+    {
+        RouteConfigModel rc = chain.Model.RouteConfig;
+        Status(enc, block, resp.StatusCode);
+        for (int i = 0; i < resp.HeaderCount; i++)
+        {
+            ReadOnlySpan<byte> name = resp.GetHeaderName(i);
+            if (name.SequenceEqual("server"u8)) continue;
+            if (IsRemovedOrOverwritten(name, route.ResponseHeaders, vhost.ResponseHeaders, rc.ResponseHeaders)) continue;
+            enc.Encode(name, resp.GetHeaderValue(i), resp.IsNeverIndexed(i), block);
+        }
+        Trailer(enc, block, chain, start);
+        Adds(enc, block, route.ResponseHeaders);
+        Adds(enc, block, vhost.ResponseHeaders);
+        Adds(enc, block, rc.ResponseHeaders);
+    }
+
+    private static void Trailer(HpackEncoder enc, IBufferWriter<byte> block, HttpChainRuntime chain, long start)
+    {
+        enc.Encode("server"u8, chain.ServerName, false, block);
+        Number(enc, block, "x-envoy-upstream-service-time"u8, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    }
+
+    /// <summary>Trailers forwarded as they came (HTTP/2 to HTTP/2).</summary>
+    public static void Trailers(HpackEncoder enc, IBufferWriter<byte> block, Http2Head trailers)
+    {
+        for (int i = 0; i < trailers.HeaderCount; i++)
+            enc.Encode(trailers.GetHeaderName(i), trailers.GetHeaderValue(i), trailers.IsNeverIndexed(i), block);
+    }
+
+    /// <summary>
+    /// A request forwarded to an HTTP/2 upstream: pseudo-headers first (§8.3), path rewritten as the
+    /// route says, the proxy's fields (x-forwarded-*, x-request-id, expected timeout) appended.
+    /// </summary>
+    public static void RequestToHttp2(HpackEncoder enc, IBufferWriter<byte> block, Http2Head req, RouteModel route, VirtualHostModel vhost,
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+    {
+        HttpConnectionManagerModel hcm = chain.Model;
+        RouteConfigModel rc = hcm.RouteConfig;
+        enc.Encode(":method"u8, req.Method, false, block);
+        if (!req.IsConnect || req.HasProtocol)
+        {
+            enc.Encode(":scheme"u8, req.Scheme, false, block);
+            RewrittenPath(enc, block, req.PathAndQuery, route, action);
+        }
+        if (action.HostRewriteLiteral is { } host) enc.Encode(":authority"u8, Encoding.ASCII.GetBytes(host), false, block);
+        else enc.Encode(":authority"u8, req.Authority, false, block);
+        if (req.HasProtocol) enc.Encode(":protocol"u8, req.Protocol, false, block);
+        bool appendXff = hcm.UseRemoteAddress;
+        for (int i = 0; i < req.HeaderCount; i++)
+        {
+            ReadOnlySpan<byte> name = req.GetHeaderName(i);
+            if (i == req.HostIndex) continue;
+            if (name.SequenceEqual("x-forwarded-proto"u8)) continue;
+            if (appendXff && i == req.ForwardedForIndex) continue;
+            if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            enc.Encode(name, req.GetHeaderValue(i), req.IsNeverIndexed(i), block);
+        }
+        ProxyRequestFields(enc, block, req, action, hcm, clientAddress, appendXff);
+        Adds(enc, block, route.RequestHeaders);
+        Adds(enc, block, vhost.RequestHeaders);
+        Adds(enc, block, rc.RequestHeaders);
+    }
+
+    private static void ProxyRequestFields(HpackEncoder enc, IBufferWriter<byte> block, Http2Head req, RouteActionModel action,
+        HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
+    {
+        enc.Encode("x-forwarded-proto"u8, "http"u8, false, block);
+        if (appendXff)
+        {
+            if (req.ForwardedForIndex >= 0)
+            {
+                ReadOnlySpan<byte> prior = req.GetHeaderValue(req.ForwardedForIndex);
+                Span<byte> joined = stackalloc byte[Math.Min(prior.Length + 1 + clientAddress.Length, 4096)];
+                if (prior.Length + 1 + clientAddress.Length <= joined.Length)
+                {
+                    prior.CopyTo(joined);
+                    joined[prior.Length] = (byte)',';
+                    clientAddress.CopyTo(joined[(prior.Length + 1)..]);
+                    enc.Encode("x-forwarded-for"u8, joined, false, block);
+                }
+            }
+            else
+            {
+                enc.Encode("x-forwarded-for"u8, clientAddress, false, block);
+            }
+        }
+        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId)
+        {
+            Span<byte> id = stackalloc byte[36];
+            RequestIds.Write(id);
+            enc.Encode("x-request-id"u8, id, false, block);
+        }
+        if (action.Timeout > TimeSpan.Zero) Number(enc, block, "x-envoy-expected-rq-timeout-ms"u8, (long)action.Timeout.TotalMilliseconds);
+    }
+
+    private static void RewrittenPath(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
+    {
+        string? rewrite = action.PrefixRewrite;
+        if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
+        {
+            enc.Encode(":path"u8, path, false, block);
+            return;
+        }
+        int matched = Math.Min(route.Match.Value.Length, path.Length);
+        byte[] joined = ArrayPool<byte>.Shared.Rent(rewrite.Length + path.Length - matched);
+        int n = Encoding.ASCII.GetBytes(rewrite, joined);
+        path[matched..].CopyTo(joined.AsSpan(n));
+        n += path.Length - matched;
+        enc.Encode(":path"u8, joined.AsSpan(0, n), false, block);
+        ArrayPool<byte>.Shared.Return(joined);
+    }
+
+    private static bool IsRemovedOrOverwritten(ReadOnlySpan<byte> name, HeaderMutationModel a, HeaderMutationModel b, HeaderMutationModel c)
+        => HeaderMutations.IsRemovedOrOverwritten(name, a, b, c);
+
+    private static void Adds(HpackEncoder enc, IBufferWriter<byte> block, HeaderMutationModel m)
+    {
+        if (m.Add.IsDefaultOrEmpty) return;
+        // ADD_IF_ABSENT against a forwarded HTTP/2 block would need a scan of what was written; those are added too (documented).
+        foreach (HeaderValueOptionModel add in m.Add) enc.Encode(add.NameBytes, add.ValueBytes, false, block);
+    }
+}

@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Sidecar.Core.Async;
+using Sidecar.Core.Balancing;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http2;
+using Sidecar.Core.Pools;
+
+namespace Sidecar.Core.Proxy.Http2;
+
+internal sealed partial class Http2ProxyStream
+{
+    private volatile Http2UpstreamStream? _upstreamStream;
+
+    /// <summary>
+    /// HTTP/2 request → HTTP/2 upstream: a stream on a pooled multiplexed connection. Fields are
+    /// re-encoded (never-indexed kept), DATA and trailers pass through in both directions, and gRPC's
+    /// trailers-only responses and grpc-status trailers arrive unchanged.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome> AttemptHttp2Async(RouteModel route, VirtualHostModel vhost, RouteActionModel action,
+        ClusterRuntime cluster, long start, RetryPolicyModel? retry)
+    {
+        EndpointState? endpoint = cluster.PickEndpoint(_connection.OriginalDestination);
+        if (endpoint is null)
+        {
+            cluster.Stats.UpstreamCxNoneHealthy.Increment();
+            return new Outcome(ProxyError.NoHealthyUpstream, CanRetry(retry, ProxyError.NoHealthyUpstream), false);
+        }
+        Http2UpstreamConnection? connection = cluster.Http2Pool.TryReserve(endpoint);
+        if (connection is null)
+        {
+            var (context, error) = await UpstreamRequests.ConnectAsync(cluster, endpoint, _connection.Services);
+            if (context is null) return new Outcome(error, CanRetry(retry, error), false);
+            connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats);
+            connection.Start();
+            if (!cluster.Http2Pool.Add(connection)) return new Outcome(ProxyError.UpstreamOverflow, false, false);
+        }
+
+        bool hasBody = !(EndStreamReceived && InboundDataBytes == 0);
+        (Http2UpstreamStream up, IBufferWriter<byte> block) = connection.BeginRequest();
+        Http2Fields.RequestToHttp2(connection.Output.Encoder, block, Head, route, vhost, action, Chain, _connection.ClientAddress);
+        connection.EndRequestHeaders(up, endStream: !hasBody);
+        _upstreamStream = up;
+        endpoint.BeginRequest();
+        ValueTask<bool> pump = hasBody ? PumpBodyToHttp2Async(connection, up) : new ValueTask<bool>(true);
+        try
+        {
+            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
+            Arm(timeout, null!);
+            await up.HeadSignal.WaitAsync();
+            Disarm();
+            if (!up.HeadReceived)
+            {
+                if (_timedOut)
+                {
+                    cluster.Stats.UpstreamRqTimeout.Increment();
+                    up.Cancel();
+                    return new Outcome(ProxyError.UpstreamRequestTimeout, CanRetry(retry, ProxyError.UpstreamRequestTimeout) && !hasBody, false);
+                }
+                // Refused streams were never processed: always safe to try again.
+                return new Outcome(ProxyError.UpstreamConnectionTermination, up.Refused || (CanRetry(retry, ProxyError.UpstreamConnectionTermination) && !hasBody), false);
+            }
+            Http2Head response = up.Head;
+            cluster.Stats.CountResponse(response.StatusCode);
+            bool headersOnly = up.EndStreamReceived && up.InboundDataBytes == 0 && !up.HasTrailers;
+            IBufferWriter<byte>? down = _connection.BeginHeaders(this);
+            if (down is null) return new Outcome(ProxyError.None, false, true);
+            Http2Fields.ResponseFromHttp2(_connection.Writer.Encoder, down, response, route, vhost, Chain, start);
+            _connection.EndHeaders(this, endStream: headersOnly);
+            Chain.Stats.CountResponse(response.StatusCode);
+            if (headersOnly)
+            {
+                await _connection.FlushAsync();
+                return new Outcome(ProxyError.None, false, true);
+            }
+            if (!await ForwardHttp2BodyAsync(up)) _connection.ResetStream(this, up.IsReset ? up.ResetCode : Http2ErrorCode.InternalError);
+            return new Outcome(ProxyError.None, false, true);
+        }
+        finally
+        {
+            Disarm();
+            _upstreamStream = null;
+            if (!up.EndStreamReceived || !up.EndStreamSent) up.Cancel();
+            await pump;
+            endpoint.EndRequest();
+            connection.CompleteStreamWork(up);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> PumpBodyToHttp2Async(Http2UpstreamConnection connection, Http2UpstreamStream up)
+    {
+        PipeReader body = InboundBody;
+        try
+        {
+            while (true)
+            {
+                ReadResult r = await body.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                bool last = r.IsCompleted && !HasTrailers;
+                bool sent = await connection.WriteDataAsync(up, buffer, endStream: last);
+                int consumed = (int)buffer.Length;
+                body.AdvanceTo(buffer.End);
+                ConsumeInbound(consumed);
+                if (!sent) return false;
+                if (r.IsCompleted)
+                {
+                    if (HasTrailers)
+                    {
+                        IBufferWriter<byte>? block = connection.BeginHeaders(up);
+                        if (block is null) return false;
+                        Http2Fields.Trailers(connection.Output.Encoder, block, Trailers);
+                        connection.EndHeaders(up, endStream: true);
+                        await connection.FlushAsync();
+                    }
+                    return true;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            up.Cancel();
+            return false;
+        }
+    }
+
+    /// <summary>Upstream DATA to the client as the client's windows allow; upstream trailers (grpc-status) follow.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardHttp2BodyAsync(Http2UpstreamStream up)
+    {
+        PipeReader body = up.InboundBody;
+        try
+        {
+            while (true)
+            {
+                ReadResult r = await body.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                bool last = r.IsCompleted && !up.HasTrailers;
+                bool sent = buffer.IsEmpty && !last || await _connection.WriteDataAsync(this, buffer, endStream: last);
+                int consumed = (int)buffer.Length;
+                body.AdvanceTo(buffer.End);
+                up.ConsumeInbound(consumed);
+                if (!sent) return false;
+                if (!r.IsCompleted) continue;
+                if (up.HasTrailers)
+                {
+                    IBufferWriter<byte>? block = _connection.BeginHeaders(this);
+                    if (block is null) return false;
+                    Http2Fields.Trailers(_connection.Writer.Encoder, block, up.Trailers);
+                    _connection.EndHeaders(this, endStream: true);
+                    await _connection.FlushAsync();
+                }
+                return true;
+            }
+        }
+        catch (Http2StreamResetException)
+        {
+            return false;
+        }
+    }
+}

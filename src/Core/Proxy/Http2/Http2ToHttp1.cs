@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http2;
+
+namespace Sidecar.Core.Proxy.Http2;
+
+/// <summary>Writes an HTTP/2 request as an HTTP/1.1 request head (RFC 9113 §8.3.1 ↔ RFC 9112 §3).</summary>
+internal static class Http2ToHttp1
+{
+    public static void WriteRequestHead(PipeWriter w, Http2Head req, RouteModel route, VirtualHostModel vhost,
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, bool chunked)
+    {
+        HttpConnectionManagerModel hcm = chain.Model;
+        RouteConfigModel rc = hcm.RouteConfig;
+        w.Write(req.Method);
+        w.Write(" "u8);
+        WritePath(w, req.PathAndQuery, route, action);
+        w.Write(" HTTP/1.1\r\nhost: "u8);
+        // §8.3.1: :authority becomes Host; a route's host_rewrite_literal replaces it.
+        if (action.HostRewriteLiteral is { } host) WriteAscii(w, host);
+        else w.Write(req.Authority);
+        w.Write("\r\n"u8);
+        bool appendXff = hcm.UseRemoteAddress;
+        bool cookieWritten = false;
+        for (int i = 0; i < req.HeaderCount; i++)
+        {
+            if (i == req.HostIndex) continue;
+            ReadOnlySpan<byte> name = req.GetHeaderName(i);
+            if (name.SequenceEqual("x-forwarded-proto"u8) || (appendXff && i == req.ForwardedForIndex)) continue;
+            if (HeaderMutations.IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            if (name.SequenceEqual("cookie"u8))
+            {
+                // §8.2.3: split cookie fields are joined with "; " for HTTP/1.1.
+                if (cookieWritten) continue;
+                cookieWritten = true;
+                WriteJoinedCookies(w, req, i);
+                continue;
+            }
+            w.Write(name);
+            w.Write(": "u8);
+            w.Write(req.GetHeaderValue(i));
+            w.Write("\r\n"u8);
+        }
+        if (chunked) w.Write("transfer-encoding: chunked\r\n"u8);
+        w.Write("x-forwarded-proto: http\r\n"u8);
+        if (appendXff)
+        {
+            w.Write("x-forwarded-for: "u8);
+            if (req.ForwardedForIndex >= 0)
+            {
+                w.Write(req.GetHeaderValue(req.ForwardedForIndex));
+                w.Write(","u8);
+            }
+            w.Write(clientAddress);
+            w.Write("\r\n"u8);
+        }
+        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId)
+        {
+            Span<byte> s = w.GetSpan(52);
+            "x-request-id: "u8.CopyTo(s);
+            RequestIds.Write(s.Slice(14, 36));
+            "\r\n"u8.CopyTo(s[50..]);
+            w.Advance(52);
+        }
+        if (action.Timeout > TimeSpan.Zero)
+        {
+            w.Write("x-envoy-expected-rq-timeout-ms: "u8);
+            Http1HeadWriter.WriteNumber(w, (long)action.Timeout.TotalMilliseconds);
+            w.Write("\r\n"u8);
+        }
+        WriteAdds(w, route.RequestHeaders);
+        WriteAdds(w, vhost.RequestHeaders);
+        WriteAdds(w, rc.RequestHeaders);
+        w.Write("\r\n"u8);
+    }
+
+    /// <summary>Request trailers become the chunked trailer section (RFC 9112 §7.1.2).</summary>
+    public static void WriteLastChunk(PipeWriter w, Http2Head? trailers)
+    {
+        w.Write("0\r\n"u8);
+        if (trailers is not null)
+        {
+            for (int i = 0; i < trailers.HeaderCount; i++)
+            {
+                w.Write(trailers.GetHeaderName(i));
+                w.Write(": "u8);
+                w.Write(trailers.GetHeaderValue(i));
+                w.Write("\r\n"u8);
+            }
+        }
+        w.Write("\r\n"u8);
+    }
+
+    public static void WriteChunkHeader(PipeWriter w, long length)
+    {
+        Span<byte> s = w.GetSpan(20);
+        length.TryFormat(s, out int n, "x");
+        s[n] = (byte)'\r';
+        s[n + 1] = (byte)'\n';
+        w.Advance(n + 2);
+    }
+
+    private static void WriteJoinedCookies(PipeWriter w, Http2Head req, int first)
+    {
+        w.Write("cookie: "u8);
+        bool any = false;
+        for (int i = first; i < req.HeaderCount; i++)
+        {
+            if (!req.GetHeaderName(i).SequenceEqual("cookie"u8)) continue;
+            if (any) w.Write("; "u8);
+            w.Write(req.GetHeaderValue(i));
+            any = true;
+        }
+        w.Write("\r\n"u8);
+    }
+
+    private static void WritePath(PipeWriter w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
+    {
+        string? rewrite = action.PrefixRewrite;
+        if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
+        {
+            w.Write(path);
+            return;
+        }
+        int matched = Math.Min(route.Match.Value.Length, path.Length);
+        WriteAscii(w, rewrite);
+        w.Write(path[matched..]);
+    }
+
+    private static void WriteAdds(PipeWriter w, HeaderMutationModel m)
+    {
+        if (m.Add.IsDefaultOrEmpty) return;
+        foreach (HeaderValueOptionModel add in m.Add) w.Write(add.Line);
+    }
+
+    private static void WriteAscii(PipeWriter w, string value)
+    {
+        Span<byte> s = w.GetSpan(value.Length);
+        int n = Encoding.ASCII.GetBytes(value, s);
+        w.Advance(n);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Sidecar.Core.Async;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Pools;
+using Sidecar.Core.Transport;
+
+namespace Sidecar.Core.Proxy;
+
+/// <summary>The steps of an upstream request every downstream protocol shares: cluster choice, circuit breaker, connection.</summary>
+internal static class UpstreamRequests
+{
+    /// <summary>Picks the route's cluster (weighted) and takes a request slot from its circuit breaker; null with the reason otherwise.</summary>
+    public static ClusterRuntime? BeginClusterRequest(HttpChainRuntime chain, RouteActionModel action, out ProxyError error)
+    {
+        string clusterName = action.WeightedClusters.IsDefaultOrEmpty
+            ? action.Cluster
+            : Routing.WeightedClusterPicker.Shared.Pick(action.WeightedClusters);
+        if (!chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        {
+            chain.Stats.NoCluster.Increment();
+            error = ProxyError.NoCluster;
+            return null;
+        }
+        if (!cluster.State.TryAcquireRequest())
+        {
+            cluster.Stats.UpstreamRqPendingOverflow.Increment();
+            error = ProxyError.UpstreamOverflow;
+            return null;
+        }
+        error = ProxyError.None;
+        return cluster;
+    }
+
+    /// <summary>An idle pooled HTTP/1.1 connection to a picked endpoint, or a new one (connect_timeout, circuit breaker).</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public static async ValueTask<(UpstreamConnection?, ProxyError)> GetHttp1ConnectionAsync(ClusterRuntime cluster, ProxyServices services, IPEndPoint? originalDestination, bool allowPooled = true)
+    {
+        var endpoint = cluster.PickEndpoint(originalDestination);
+        if (endpoint is null)
+        {
+            cluster.Stats.UpstreamCxNoneHealthy.Increment();
+            return (null, ProxyError.NoHealthyUpstream);
+        }
+        UpstreamConnection? pooled = allowPooled ? cluster.Pool.TryAcquire(endpoint) : null;
+        if (pooled is not null) return (pooled, ProxyError.None);
+        var (context, error) = await ConnectAsync(cluster, endpoint, services);
+        return context is null ? (null, error) : (new UpstreamConnection(context, endpoint, cluster), ProxyError.None);
+    }
+
+    /// <summary>Opens a transport connection to <paramref name="endpoint"/> under the cluster's connection breaker, counting as Envoy does.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public static async ValueTask<(Microsoft.AspNetCore.Connections.ConnectionContext?, ProxyError)> ConnectAsync(ClusterRuntime cluster, Balancing.EndpointState endpoint, ProxyServices services)
+    {
+        if (!cluster.State.TryAcquireConnection())
+        {
+            cluster.Stats.UpstreamCxOverflow.Increment();
+            return (null, ProxyError.UpstreamOverflow);
+        }
+        cluster.Stats.UpstreamCxTotal.Increment();
+        var (result, context) = await services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, services.Drain.Force);
+        if (result != ConnectResult.Connected)
+        {
+            cluster.State.ReleaseConnection();
+            cluster.State.ReportConnectFailure(endpoint);
+            cluster.Stats.UpstreamCxConnectFail.Increment();
+            if (result == ConnectResult.TimedOut) cluster.Stats.UpstreamCxConnectTimeout.Increment();
+            return (null, ProxyError.UpstreamConnectFailure);
+        }
+        Balancing.ClusterState.ReportConnectSuccess(endpoint);
+        cluster.Stats.UpstreamCxActive.Increment();
+        return (context, ProxyError.None);
+    }
+}
