@@ -31,6 +31,7 @@ REQUIRED=(
   "nft:nftables"
   "curl:curl"
   "py:websockets:python3-websockets"
+  "py:hpack:python3-hpack"
   "file:/usr/include/zlib.h:zlib1g-dev"
 )
 

@@ -1,0 +1,178 @@
+using System.Buffers;
+
+namespace Sidecar.Core.Hpack;
+
+/// <summary>
+/// Encodes header blocks (RFC 7541). One instance per connection direction; not thread-safe. Steady state allocates
+/// nothing: lookups hash without copying and the dynamic table is one ring buffer sized at construction.
+/// </summary>
+public sealed class HpackEncoder
+{
+    /// <summary>RFC 9113 §6.5.2: the peer's SETTINGS_HEADER_TABLE_SIZE is 4096 until its SETTINGS say otherwise.</summary>
+    private const int ProtocolDefaultTableSize = 4096;
+
+    private readonly HpackDynamicTable _table;
+    private readonly int _ownLimit;
+    private int _peerKnownSize = ProtocolDefaultTableSize;  // the size the peer's decoder is at, as far as it has been told
+    private int _smallestSinceLastBlock = int.MaxValue;
+    private bool _sizeUpdatePending;
+
+    /// <param name="maxDynamicTableSize">The most memory we spend on the table, whatever the peer allows.</param>
+    public HpackEncoder(int maxDynamicTableSize = 4096)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxDynamicTableSize);
+        _ownLimit = maxDynamicTableSize;
+        int initial = Math.Min(ProtocolDefaultTableSize, maxDynamicTableSize);
+        _table = new HpackDynamicTable(maxDynamicTableSize, initial);
+        if (initial != ProtocolDefaultTableSize) SetPeerMaxTableSize(ProtocolDefaultTableSize);
+    }
+
+    /// <summary>Entries in our dynamic table (diagnostics and tests).</summary>
+    public int DynamicTableCount => _table.Count;
+
+    /// <summary>The table size we use now: min(peer's SETTINGS_HEADER_TABLE_SIZE, our own limit).</summary>
+    public int DynamicTableMaxSize => _table.MaxSize;
+
+    /// <summary>
+    /// The peer's SETTINGS_HEADER_TABLE_SIZE changed; the encoder shrinks/grows (never above it or our own limit) and
+    /// emits a Dynamic Table Size Update (§6.3) at the start of the next block: the smallest size it passed through, then
+    /// the final one, if it went down and up again (§4.2).
+    /// </summary>
+    public void SetPeerMaxTableSize(int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        int effective = Math.Min(size, _ownLimit);
+        _table.SetMaxSize(effective);
+        _smallestSinceLastBlock = Math.Min(_smallestSinceLastBlock, effective);
+        _sizeUpdatePending = _smallestSinceLastBlock < _peerKnownSize || effective != _peerKnownSize;
+    }
+
+    /// <summary>Starts a header block: writes any pending table size update.</summary>
+    public void BeginBlock(IBufferWriter<byte> output)
+    {
+        if (!_sizeUpdatePending) return;
+        Span<byte> span = output.GetSpan(2 * HpackInteger.MaxEncodedLength);
+        if (!TryBeginBlock(span, out int written)) throw new InvalidOperationException("buffer writer returned a short span");
+        output.Advance(written);
+    }
+
+    /// <summary>Span form of <see cref="BeginBlock"/>; false (nothing pending is lost) when the destination is too small.</summary>
+    public bool TryBeginBlock(Span<byte> destination, out int written)
+    {
+        written = 0;
+        if (!_sizeUpdatePending) return true;
+        int final = _table.MaxSize;
+        int pos = 0;
+        if (_smallestSinceLastBlock < _peerKnownSize && _smallestSinceLastBlock < final)
+        {
+            if (!HpackInteger.TryEncode(_smallestSinceLastBlock, 5, 0x20, destination, out int n)) return false;
+            pos = n;
+        }
+        if (final != _peerKnownSize || pos == 0)
+        {
+            if (!HpackInteger.TryEncode(final, 5, 0x20, destination[pos..], out int n)) return false;
+            pos += n;
+        }
+        _peerKnownSize = final;
+        _smallestSinceLastBlock = int.MaxValue;
+        _sizeUpdatePending = false;
+        written = pos;
+        return true;
+    }
+
+    /// <summary>
+    /// Encodes one field. The name is lower-cased while written (RFC 9113 §8.2.1) and matched case-insensitively.
+    /// <paramref name="neverIndex"/> =&gt; §6.2.3. Otherwise a full match in either table is indexed (§6.1); else a
+    /// literal, indexed or not per <see cref="HpackIndexingPolicy"/>. Strings are Huffman-coded when that is shorter.
+    /// </summary>
+    public void Encode(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndex, IBufferWriter<byte> output)
+    {
+        // Raw strings bound the output: Huffman is only used when shorter.
+        int bound = 3 * HpackInteger.MaxEncodedLength + name.Length + value.Length;
+        Span<byte> span = output.GetSpan(bound);
+        if (!TryEncode(name, value, neverIndex, span, out int written)) throw new InvalidOperationException("buffer writer returned a short span");
+        output.Advance(written);
+    }
+
+    /// <summary>Span form for callers with a fixed buffer; false (and the table unchanged) when the destination is too small.</summary>
+    public bool TryEncode(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndex, Span<byte> destination, out int written)
+    {
+        written = 0;
+        uint nameHash = HpackHash.OfLowerCase(name);
+        int staticName = HpackStaticTable.FindName(name, nameHash);
+        if (!neverIndex && staticName != 0)
+        {
+            int full = HpackStaticTable.Find(name, value, out _);
+            if (full != 0) return TryWriteIndexed(full, destination, out written);
+        }
+        int dynamicFull = FindDynamic(name, value, nameHash, neverIndex, out int dynamicName);
+        if (dynamicFull != 0) return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
+
+        HpackLiteralKind kind = neverIndex ? HpackLiteralKind.NeverIndexed : HpackIndexingPolicy.Choose(name, value, staticName, _table.MaxSize);
+        // A static name never moves, so it is preferred over a dynamic one.
+        int nameIndex = staticName != 0 ? staticName : dynamicName != 0 ? HpackStaticTable.Count + dynamicName : 0;
+        (int prefixBits, byte pattern) = kind switch
+        {
+            HpackLiteralKind.Incremental => (6, (byte)0x40),
+            HpackLiteralKind.NeverIndexed => (4, (byte)0x10),
+            _ => (4, (byte)0x00),
+        };
+        if (!HpackInteger.TryEncode(nameIndex, prefixBits, pattern, destination, out int pos)) return false;
+        if (nameIndex == 0)
+        {
+            if (!TryWriteString(name, lowerCase: true, destination[pos..], out int n)) return false;
+            pos += n;
+        }
+        if (!TryWriteString(value, lowerCase: false, destination[pos..], out int v)) return false;
+        pos += v;
+        if (kind == HpackLiteralKind.Incremental) _table.Add(name, value, lowerCaseName: true);
+        written = pos;
+        return true;
+    }
+
+    private static bool TryWriteIndexed(int index, Span<byte> destination, out int written) =>
+        HpackInteger.TryEncode(index, 7, 0x80, destination, out written);
+
+    /// <summary>§5.2 string literal, Huffman-coded only when strictly shorter.</summary>
+    private static bool TryWriteString(ReadOnlySpan<byte> source, bool lowerCase, Span<byte> destination, out int written)
+    {
+        written = 0;
+        int huffmanLength = Huffman.GetEncodedLength(source, lowerCase);
+        bool huffman = huffmanLength < source.Length;
+        int length = huffman ? huffmanLength : source.Length;
+        if (!HpackInteger.TryEncode(length, 7, huffman ? (byte)0x80 : (byte)0, destination, out int pos)) return false;
+        if (destination.Length - pos < length) return false;
+        Span<byte> body = destination.Slice(pos, length);
+        if (huffman)
+        {
+            Huffman.Encode(source, body, lowerCase);
+        }
+        else if (lowerCase)
+        {
+            // Only A-Z change; other bytes (invalid in HTTP/2 names, the caller validates) are copied as they are.
+            for (int i = 0; i < source.Length; i++) body[i] = (uint)(source[i] - 'A') <= 'Z' - 'A' ? (byte)(source[i] | 0x20) : source[i];
+        }
+        else
+        {
+            source.CopyTo(body);
+        }
+        written = pos + length;
+        return true;
+    }
+
+    /// <summary>Newest-first scan of the dynamic table (at most MaxSize/32 entries); hashes filter before bytes are compared.</summary>
+    private int FindDynamic(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint nameHash, bool nameOnly, out int nameIndex)
+    {
+        nameIndex = 0;
+        if (_table.Count == 0) return 0;
+        uint valueHash = nameOnly ? 0 : HpackHash.Of(value);
+        for (int i = 1; i <= _table.Count; i++)
+        {
+            ref readonly HpackDynamicTable.Entry entry = ref _table.Get(i);
+            if (entry.NameHash != nameHash || !_table.BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) continue;
+            if (nameIndex == 0) nameIndex = i;
+            if (!nameOnly && entry.ValueHash == valueHash && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,66 @@
+namespace Sidecar.Core.Hpack;
+
+/// <summary>How the encoder represents a field that is not already fully in a table.</summary>
+internal enum HpackLiteralKind : byte
+{
+    Incremental,   // §6.2.1: worth remembering, later repeats cost one byte
+    WithoutIndex,  // §6.2.2: changes per message; indexing would only evict useful entries
+    NeverIndexed,  // §6.2.3: secret; no hop may index it (§7.1.3)
+}
+
+/// <summary>
+/// The encoder's indexing policy. Indexing pays off for fields that repeat on a connection (authority, user-agent,
+/// content-type, accept*, custom routing headers); it hurts for values that are unique per message, because each
+/// one evicts older, useful entries and is never referenced again. Secrets are never indexed: RFC 7541 §7.1 shows
+/// how a shared table lets an attacker guess them by watching compressed sizes.
+/// </summary>
+internal static class HpackIndexingPolicy
+{
+    /// <summary>Cookies shorter than this are guessable by brute force through the table (§7.1.3, as nghttp2 does).</summary>
+    private const int ShortCookieLength = 20;
+
+    /// <param name="staticNameIndex">Static index of the (case-insensitive) name, or 0.</param>
+    public static HpackLiteralKind Choose(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int staticNameIndex, int tableMaxSize)
+    {
+        switch (staticNameIndex)
+        {
+            case 23: // authorization
+            case 49: // proxy-authorization
+                return HpackLiteralKind.NeverIndexed;
+            case 32: // cookie
+                if (value.Length < ShortCookieLength) return HpackLiteralKind.NeverIndexed;
+                break;
+            case 4: // :path — per request (ids, query strings)
+            case 21: // age
+            case 28: // content-length
+            case 30: // content-range
+            case 33: // date
+            case 34: // etag
+            case 36: // expires
+            case 40: // if-modified-since
+            case 41: // if-none-match
+            case 43: // if-unmodified-since
+            case 44: // last-modified
+            case 46: // location
+            case 50: // range
+            case 55: // set-cookie — per response, and often secret
+                return HpackLiteralKind.WithoutIndex;
+        }
+        if (staticNameIndex == 0 && IsPerRequestName(name)) return HpackLiteralKind.WithoutIndex;
+
+        // An entry above a quarter of the table would evict many entries that are likelier to repeat (§4.4).
+        long size = (long)name.Length + value.Length + HpackDynamicTable.EntryOverhead;
+        return size * 4 > tableMaxSize ? HpackLiteralKind.WithoutIndex : HpackLiteralKind.Incremental;
+    }
+
+    /// <summary>Request ids and trace context that a mesh adds to every request, each value unique.</summary>
+    private static bool IsPerRequestName(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        10 => System.Text.Ascii.EqualsIgnoreCase(name, "tracestate"u8),
+        11 => System.Text.Ascii.EqualsIgnoreCase(name, "traceparent"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "x-b3-spanid"u8),
+        12 => System.Text.Ascii.EqualsIgnoreCase(name, "x-request-id"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "x-b3-traceid"u8),
+        15 => System.Text.Ascii.EqualsIgnoreCase(name, "x-amzn-trace-id"u8),
+        17 => System.Text.Ascii.EqualsIgnoreCase(name, "x-client-trace-id"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "x-b3-parentspanid"u8),
+        _ => false,
+    };
+}
