@@ -12,7 +12,7 @@ namespace Sidecar.Core.Http2;
 /// from whatever flow they run on. Role-specific parts (who opens streams, what a stream does) are in
 /// subclasses: the proxy's downstream connection and the upstream client connection.
 /// </summary>
-public abstract partial class Http2Connection
+public abstract partial class Http2Connection : IDisposable
 {
     private readonly PipeReader _input;
     private readonly HpackDecoder _decoder;
@@ -177,6 +177,13 @@ public abstract partial class Http2Connection
     {
         _closing = true;
         _input.CancelPendingRead();
+    }
+
+    /// <summary>Returns the HPACK decoder's pooled buffers; call once the read loop has ended.</summary>
+    public void Dispose()
+    {
+        _decoder.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>A connection error is about to be sent; subclasses log or count it.</summary>

@@ -58,6 +58,7 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
             IsDead = true;
             Closed?.Invoke(this);
             await DisposeAsync();
+            Dispose();
         }
     }
 

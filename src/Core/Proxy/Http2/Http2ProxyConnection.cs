@@ -67,6 +67,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
             stats.DownstreamCxActive.Decrement();
             stats.DownstreamCxDestroy.Increment();
             while (_pool.TryPop(out Http2ProxyStream? s)) s.Dispose();
+            Dispose();
         }
     }
 
