@@ -55,6 +55,7 @@ public sealed record H2Frame(byte Type, byte Flags, uint StreamId, byte[] Payloa
     {
         var s = $"{FrameType.Name(Type)} frame (length:{Payload.Length}, flags:0x{Flags:x2}, stream_id:{StreamId})";
         if (ErrorCode is H2Error code) s += $" error:{code}";
+        if (Type == FrameType.Headers) s += ResponseStatus.TryRead(this) is int status ? $" :status {status}" : " :status ?";
         if (Type == FrameType.GoAway && Payload.Length > 8)
             s += $" debug:\"{System.Text.Encoding.ASCII.GetString(Payload, 8, Math.Min(Payload.Length - 8, 80))}\"";
         return s;

@@ -48,4 +48,15 @@ public sealed class ProbeSuiteSelfTests
             ProbeHpack.Encode([(":path", "/")]));
         Assert.Equal(new byte[] { 0x3f, 0xe1, 0x1f }, ProbeHpack.TableSizeUpdate(4096));
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0x88 }, 200)]                                  // indexed :status 200
+    [InlineData(new byte[] { 0x8d }, 404)]                                  // indexed :status 404
+    [InlineData(new byte[] { 0x48, 0x03, 0x33, 0x30, 0x32 }, 302)]          // RFC 7541 C.5.1: literal, incremental indexing, "302"
+    [InlineData(new byte[] { 0x48, 0x82, 0x64, 0x02 }, 302)]                // RFC 7541 C.6.1: same, Huffman "302"
+    [InlineData(new byte[] { 0x48, 0x83, 0x6c, 0x0c, 0xff }, 503)]          // Huffman "503": 011011 00000 011001, then 1s
+    [InlineData(new byte[] { 0x3f, 0xe1, 0x1f, 0x88 }, 200)]                // size update first
+    [InlineData(new byte[] { 0xbe }, null)]                                 // dynamic-table reference: unknown, not guessed
+    public void Status_is_read_from_the_first_field_of_a_response_block(byte[] block, int? status) =>
+        Assert.Equal(status, ResponseStatus.TryRead(new H2Frame(FrameType.Headers, FrameFlags.EndHeaders, 1, block)));
 }
