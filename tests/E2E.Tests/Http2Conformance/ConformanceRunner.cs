@@ -12,7 +12,7 @@ public sealed record ProbeOutcome(Probe Probe, ProbeResult Result, TimeSpan Took
 /// </summary>
 public static class ConformanceRunner
 {
-    /// <summary>Every probe, grouped as h2spec groups them: generic, http2, hpack.</summary>
+    /// <summary>Every probe, grouped as h2spec groups them (generic, http2, hpack), then the RFC 9113 additions.</summary>
     public static IReadOnlyList<Probe> Catalog()
     {
         var c = new ProbeCatalog();
@@ -21,6 +21,7 @@ public static class ConformanceRunner
         Http2FrameProbes.AddTo(c);
         Http2MessageProbes.AddTo(c);
         HpackProbes.AddTo(c);
+        Rfc9113Probes.AddTo(c);
         return c.All;
     }
 

@@ -157,7 +157,7 @@ public static class Http2MessageProbes
     }
 
     /// <summary>A malformed request (§8.1.1 in RFC 9113): one HEADERS with the given fields → stream error PROTOCOL_ERROR.</summary>
-    private static void AddMalformed(ProbeCatalog c, string section, string description, Func<ProbeSession, List<(string Name, string Value)>> fields) =>
+    internal static void AddMalformed(ProbeCatalog c, string section, string description, Func<ProbeSession, List<(string Name, string Value)>> fields) =>
         c.Add(section, description, async s =>
         {
             await s.Handshake();
