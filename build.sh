@@ -28,6 +28,7 @@ REQUIRED=(
   "socat:socat"
   "nghttp:nghttp2-client"
   "h2load:nghttp2-client"
+  "nghttpd:nghttp2-server"
   "nft:nftables"
   "curl:curl"
   "py:websockets:python3-websockets"

@@ -24,7 +24,7 @@ public sealed class SidecarConfig
     /// <summary>Adds an HTTP listener on a fresh free port and returns the port.</summary>
     public int AddHttpListener(IEnumerable<RouteSpec> routes, string statPrefix = "ingress_http",
         string? requestHeadersTimeout = null, int? maxRequestHeadersKb = null, bool websocket = false,
-        string? drainTimeout = null, long? maxRequestBytes = null)
+        string? drainTimeout = null, long? maxRequestBytes = null, int? http2MaxConcurrentStreams = null)
     {
         var port = TestEnv.FreePort();
         var o = _listeners;
@@ -38,6 +38,7 @@ public sealed class SidecarConfig
         L(o, 10, "\"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
         L(o, 10, $"stat_prefix: {statPrefix}");
         L(o, 10, "codec_type: AUTO");
+        if (http2MaxConcurrentStreams is int h2Max) L(o, 10, $"http2_protocol_options: {{ max_concurrent_streams: {h2Max} }}");
         if (requestHeadersTimeout != null) L(o, 10, $"request_headers_timeout: {requestHeadersTimeout}");
         if (maxRequestHeadersKb != null) L(o, 10, $"max_request_headers_kb: {maxRequestHeadersKb}");
         if (drainTimeout != null) L(o, 10, $"drain_timeout: {drainTimeout}");
