@@ -55,8 +55,10 @@ public abstract partial class Http2Connection
         {
             CreditConnection(h.Length);
             if (IsIdle(h.StreamId)) return Http2FrameError.Connection(Http2ErrorCode.ProtocolError, "DATA on an idle stream");
+            // Frames we caused to be in flight (we reset the stream) are ignored; anything else on a
+            // closed stream is a STREAM_CLOSED connection error (§5.1 "closed").
             if (WasResetByUs(h.StreamId)) return default;
-            return Http2FrameError.Stream(Http2ErrorCode.StreamClosed, "DATA on a closed stream");
+            return Http2FrameError.Connection(Http2ErrorCode.StreamClosed, "DATA on a closed stream");
         }
         if (stream.EndStreamReceived)
         {
@@ -150,8 +152,12 @@ public abstract partial class Http2Connection
             if (h.StreamId <= LastPeerStreamId)
             {
                 // §5.1: a closed stream cannot be reopened.
-                return WasResetByUs(h.StreamId) ? StartDiscardedBlock(h, fragment, endHeaders)
-                    : Http2FrameError.Connection(Http2ErrorCode.StreamClosed, "HEADERS on a closed stream");
+                // §5.1.1: an id below one already used was either closed (STREAM_CLOSED) or skipped, which
+                // closed it implicitly without it ever being used: reusing it is a PROTOCOL_ERROR.
+                if (WasResetByUs(h.StreamId)) return StartDiscardedBlock(h, fragment, endHeaders);
+                return WasRecentlyClosed(h.StreamId)
+                    ? Http2FrameError.Connection(Http2ErrorCode.StreamClosed, "HEADERS on a closed stream")
+                    : Http2FrameError.Connection(Http2ErrorCode.ProtocolError, "stream id lower than one already used");
             }
             LastPeerStreamId = h.StreamId;
             _priorityFrames = 0;
@@ -344,7 +350,7 @@ public abstract partial class Http2Connection
             Output.WriteSettingsAck();
         }
         OnPeerSettingsChanged();
-        if (windowDelta > 0) WakeAllSenders();
+        if (windowDelta > 0) WakeAllStreams();
         return default;
     }
 
@@ -386,7 +392,7 @@ public abstract partial class Http2Connection
                 if (_connectionSendWindow > Http2Constants.MaxWindowSize)
                     return Http2FrameError.Connection(Http2ErrorCode.FlowControlError, "connection send window above 2^31-1");
             }
-            WakeAllSenders();
+            WakeConnectionWindowWaiters();
             return default;
         }
         if (IsIdle(h.StreamId)) return Http2FrameError.Connection(Http2ErrorCode.ProtocolError, "WINDOW_UPDATE on an idle stream");

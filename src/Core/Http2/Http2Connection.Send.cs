@@ -6,7 +6,11 @@ namespace Sidecar.Core.Http2;
 
 public abstract partial class Http2Connection
 {
-    private readonly List<Http2Stream> _blockedSenders = [];
+    // Senders wait for exactly one thing, and only that thing wakes them (a wake-up for the wrong
+    // reason would loop: flush, wake, find no window, flush, ...): the stream's own window (its signal,
+    // set by a stream WINDOW_UPDATE or SETTINGS), the connection window, or a congested output.
+    private readonly List<Http2Stream> _connectionWindowWaiters = [];
+    private readonly List<Http2Stream> _congestionWaiters = [];
 
     /// <summary>
     /// Sends a header block for <paramref name="stream"/>: the caller encodes fields into the returned
@@ -55,8 +59,11 @@ public abstract partial class Http2Connection
                 }
                 else if (room <= 0 || Output.IsCongested)
                 {
+                    List<Http2Stream>? list = stream.SendWindow <= 0 ? null
+                        : _connectionSendWindow <= 0 ? _connectionWindowWaiters
+                        : room <= 0 ? null : _congestionWaiters;
+                    if (list is not null && !list.Contains(stream)) list.Add(stream);
                     stream.WaitingToSend = true;
-                    if (!_blockedSenders.Contains(stream)) _blockedSenders.Add(stream);
                     wait = true;
                 }
                 else
@@ -128,7 +135,8 @@ public abstract partial class Http2Connection
                 }
                 stream.ResetCode = code;
             }
-            _blockedSenders.Remove(stream);
+            _connectionWindowWaiters.Remove(stream);
+            _congestionWaiters.Remove(stream);
         }
         if (!first) return;
         if (sendReset) Stats.TxReset.Increment();
@@ -183,17 +191,28 @@ public abstract partial class Http2Connection
         }
     }
 
-    private void WakeAllSenders()
+    /// <summary>The connection window opened: every stream waiting on it retries.</summary>
+    private void WakeConnectionWindowWaiters() => Wake(_connectionWindowWaiters);
+
+    /// <summary>Every open stream: SETTINGS raised INITIAL_WINDOW_SIZE.</summary>
+    private void WakeAllStreams()
+    {
+        Http2Stream[] open = RentStreams(out int n);
+        for (int i = 0; i < n; i++) open[i].SendSignal.Set();
+        ArrayPool<Http2Stream>.Shared.Return(open, clearArray: true);
+    }
+
+    private void Wake(List<Http2Stream> waiters)
     {
         Http2Stream[]? woken = null;
         int n;
         lock (Output.SyncRoot)
         {
-            n = _blockedSenders.Count;
+            n = waiters.Count;
             if (n == 0) return;
             woken = ArrayPool<Http2Stream>.Shared.Rent(n);
-            _blockedSenders.CopyTo(woken);
-            _blockedSenders.Clear();
+            waiters.CopyTo(woken);
+            waiters.Clear();
         }
         // Woken outside the lock: each sender resumes inline here and takes the lock itself.
         for (int i = 0; i < n; i++)
@@ -204,7 +223,11 @@ public abstract partial class Http2Connection
         ArrayPool<Http2Stream>.Shared.Return(woken, clearArray: true);
     }
 
-    private void OnOutputDrained() => WakeAllSenders();
+    /// <summary>A flush finished: senders held back by a congested output may go on if it is no longer congested.</summary>
+    private void OnOutputDrained()
+    {
+        if (!Output.IsCongested) Wake(_congestionWaiters);
+    }
 }
 
 /// <summary>The inbound body of a stream that was reset (by the peer or by us).</summary>

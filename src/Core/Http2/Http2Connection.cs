@@ -19,6 +19,9 @@ public abstract partial class Http2Connection : IDisposable
     private readonly Dictionary<int, Http2Stream> _streams = [];
     private readonly int[] _resetByUs = new int[16];
     private int _resetByUsNext;
+    // Ids of streams that existed and closed lately, to tell "closed" from "skipped" (§5.1.1).
+    private readonly int[] _recentlyClosed = new int[64];
+    private int _recentlyClosedNext;
 
     protected readonly Http2ConnectionOptions Options;
     protected readonly Http2Stats Stats;
@@ -232,6 +235,11 @@ public abstract partial class Http2Connection : IDisposable
             left = _streams.Count;
         }
         if (!removed) return;
+        lock (Output.SyncRoot)
+        {
+            _recentlyClosed[_recentlyClosedNext] = stream.Id;
+            _recentlyClosedNext = (_recentlyClosedNext + 1) % _recentlyClosed.Length;
+        }
         Stats.StreamsActive.Decrement();
         if (stream.Release()) Recycle(stream);
         if (left == 0)
@@ -268,6 +276,15 @@ public abstract partial class Http2Connection : IDisposable
             _streams.Values.CopyTo(all, 0);
             return all;
         }
+    }
+
+    private bool WasRecentlyClosed(int id)
+    {
+        lock (Output.SyncRoot)
+        {
+            foreach (int c in _recentlyClosed) if (c == id) return true;
+        }
+        return false;
     }
 
     private bool WasResetByUs(int id)

@@ -35,7 +35,7 @@ public sealed class Http2ConformanceTests(ITestOutputHelper output)
             report.ToText() + "\n--- nghttpd ---\n" + ProcResult.Tail(nghttpd.Output, 3000));
     }
 
-    [Fact(Skip = "enable when HTTP/2 lands")]
+    [Fact]
     public async Task AgainstSidecar()
     {
         using var peers = await UpstreamPeers.Start();
