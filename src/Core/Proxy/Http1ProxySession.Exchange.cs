@@ -303,7 +303,7 @@ internal sealed partial class Http1ProxySession
             return (null, ProxyError.UpstreamOverflow);
         }
         cluster.Stats.UpstreamCxTotal.Increment();
-        var (result, context) = await _services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Drain.Force);
+        var (result, context) = await _services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, cluster.Model.UpstreamBind, _services.Drain.Force);
         if (result != ConnectResult.Connected)
         {
             cluster.State.ReleaseConnection();
