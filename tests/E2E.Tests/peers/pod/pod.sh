@@ -28,7 +28,7 @@ in_pod() { ip netns exec "$POD" "$@"; }
 in_rem() { ip netns exec "$REM" "$@"; }
 AS_PROXY_UID=(setpriv --reuid=$PROXY_UID --regid=$PROXY_UID --clear-groups)
 fetch() { "$@" curl -sS --max-time 5 -g "$URL" 2>&1 | tr -d '\n' || true; }
-stat_of() { in_pod curl -s --max-time 5 http://127.0.0.1:15000/stats | awk -v k="$1:" '$1==k {print $2}' | head -1; }
+stat_of() { in_pod curl -s --max-time 5 http://127.0.0.1:15000/stats | awk -v k="$1:" '$1==k {print $2}' | head -1 || true; }
 
 # --- network: two namespaces and a veth pair created directly inside them (no names in the root ns)
 ip netns add "$POD"; ip netns add "$REM"
