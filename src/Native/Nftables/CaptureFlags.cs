@@ -89,6 +89,17 @@ internal static class CaptureFlags
         new("force-apply", null, [], IsSwitch: true),
         new("force-iptables-binary", null, [], IsSwitch: true),
         new("nftables-probe-port", null, []),
+
+        // istio's common logging flags (the injector passes --log_output_level to istio-init).
+        new("log_output_level", null, []),
+        new("log_stacktrace_level", null, []),
+        new("log_caller", null, []),
+        new("log_target", null, []),
+        new("log_rotate", null, []),
+        new("log_rotate_max_age", null, []),
+        new("log_rotate_max_backups", null, []),
+        new("log_rotate_max_size", null, []),
+        new("log_as_json", null, [], IsSwitch: true),
     ];
 
     public static CaptureFlag? Find(string longName)

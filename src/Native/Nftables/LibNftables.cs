@@ -28,6 +28,10 @@ internal static partial class LibNftables
     [LibraryImport(Library)]
     public static partial nint nft_ctx_get_error_buffer(nint ctx);
 
+    /// <summary>Dry run: the batch is checked by the kernel and then aborted (NFT_CTX_DRY_RUN).</summary>
+    [LibraryImport(Library)]
+    public static partial void nft_ctx_set_dry_run(nint ctx, [MarshalAs(UnmanagedType.U1)] bool dry);
+
     /// <summary>Runs a whole script as one netlink batch: all of it is committed, or none of it.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int nft_run_cmd_from_buffer(nint ctx, string buffer);

@@ -76,14 +76,61 @@ public sealed class NftablesClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(script);
         ObjectDisposedException.ThrowIf(_ctx == 0, this);
+        (int rc, string output, string error) = Execute(script);
+        if (rc == 0)
+        {
+            return new NftResult(NftFailure.None, output, error);
+        }
+
+        // libnftables 1.0.6 points its caret at the wrong line for buffer input: keep the message,
+        // and name the failing command found by dry runs instead.
+        string message = error.Length > 0 ? error.Trim().Split('\n')[0] : $"nft_run_cmd_from_buffer returned {rc}";
+        string? culprit = FindFailingCommand(script);
+        return new NftResult(NftFailure.CommandFailed, output, culprit is null ? message : $"{message} (in: {culprit})");
+    }
+
+    private (int Rc, string Output, string Error) Execute(string script)
+    {
         int rc = LibNftables.nft_run_cmd_from_buffer(_ctx, script);
 
         // The getters return the text gathered since the last call and reset it.
         string output = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_output_buffer(_ctx)) ?? "";
         string error = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_error_buffer(_ctx)) ?? "";
-        return rc == 0
-            ? new NftResult(NftFailure.None, output, error)
-            : new NftResult(NftFailure.CommandFailed, output, error.Length > 0 ? error.Trim() : $"nft_run_cmd_from_buffer returned {rc}");
+        return (rc, output, error);
+    }
+
+    /// <summary>Binary search over prefixes of the script, each checked as a dry run (nothing is committed).</summary>
+    private string? FindFailingCommand(string script)
+    {
+        string[] lines = script.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        LibNftables.nft_ctx_set_dry_run(_ctx, true);
+        try
+        {
+            if (Execute(script).Rc == 0)
+            {
+                return null;
+            }
+
+            int lo = 1, hi = lines.Length;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (Execute(string.Join('\n', lines, 0, mid) + "\n").Rc != 0)
+                {
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
+                }
+            }
+
+            return lines[lo - 1];
+        }
+        finally
+        {
+            LibNftables.nft_ctx_set_dry_run(_ctx, false);
+        }
     }
 
     public void Dispose()
