@@ -83,7 +83,7 @@ public static class NftScript
                 sb.Append(' ').Append(rule.Match);
             }
 
-            sb.Append(" counter ").Append(rule.Action).Append('\n');
+            sb.Append(rule.Counter ? " counter " : " ").Append(rule.Action).Append('\n');
             counts[rule.Chain] = count + 1;
         }
     }

@@ -19,6 +19,9 @@ public sealed class NftTable
 
     public void Append(string chain, string match, string action) => Add(new NftRule(chain, match, action));
 
+    /// <summary>A rule without a counter (Istio's ambient tables count only the rules that decide something, not the hook jumps).</summary>
+    public void AppendUncounted(string chain, string match, string action) => Add(new NftRule(chain, match, action, Counter: false));
+
     public void Insert(string chain, int index, string match, string action) => Add(new NftRule(chain, match, action, index));
 
     private void Add(NftRule rule)
