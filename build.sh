@@ -29,6 +29,7 @@ REQUIRED=(
   "nghttp:nghttp2-client"
   "h2load:nghttp2-client"
   "nft:nftables"
+  "file:/usr/lib/x86_64-linux-gnu/libnftables.so.1:libnftables1"
   "curl:curl"
   "py:websockets:python3-websockets"
   "file:/usr/include/zlib.h:zlib1g-dev"
