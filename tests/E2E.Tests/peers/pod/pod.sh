@@ -2,16 +2,16 @@
 # A pod built from network namespaces: "pod" (app nginx + sidecar as UID 1337 + capture rules) and
 # "remote" (an echo service), joined by a veth pair with IPv4 and IPv6 addresses.
 #
+# Capture rules: `sidecar istio-iptables` (nftables) inside the pod namespace.
 #   pod   10.77.0.1/24 fd77::1/64  nginx :8080 (answers "app saw $remote_addr"), sidecar 15001/15006/15000
 #   remote 10.77.0.2/24 fd77::2/64 echo_peer.py :9090 (answers "remote saw <peer>")
 #
-# Usage: pod.sh SIDECAR_BIN MODE(redirect|tproxy) WORKDIR NFT_GOLDEN_DIR
+# Usage: pod.sh SIDECAR_BIN MODE(redirect|tproxy) WORKDIR
 # Prints "RESULT <name> <value>" lines for the test to assert, then diagnostics. Everything it
 # starts runs inside the two namespaces and is killed, and the namespaces deleted, on any exit.
 set -euo pipefail
 BIN="$1"; MODE="$2"; WORK="$3"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-GOLDEN="${4:?pass the nftables goldens dir (../shared/conformance/istio/nftables-capture beside the repo)}"
 POD="scpod-$$"; REM="screm-$$"
 APP_PORT=8080; REMOTE_PORT=9090
 PROXY_UID=1337
@@ -51,32 +51,23 @@ done
 # Control, before capture: the app sees the remote's own address.
 URL="http://10.77.0.1:$APP_PORT/"; result precapture_inbound_v4 "$(fetch in_rem)"
 
-# --- capture rules in the pod (scaffolding until `sidecar istio-iptables` lands: Istio's goldens for the
-# wildcard-inbound case plus the lines its generator adds for outbound '*' capture and a dual-stack pod)
-TRANSPARENT=false
+# --- capture rules in the pod, installed the way istio-init does it: `sidecar istio-iptables` with
+# the injector's flags (capture all outbound and inbound ports but Istio's own), dual-stack pod.
+TRANSPARENT=false; INTERCEPT=REDIRECT
+[ "$MODE" = tproxy ] && { TRANSPARENT=true; INTERCEPT=TPROXY; }
+CAPTURE_FLAGS=(-p 15001 -z 15006 -u $PROXY_UID -g $PROXY_UID -m $INTERCEPT -i '*' -x '' -b '*' -d 15090,15021,15020 --dual-stack)
+in_pod "$BIN" istio-iptables "${CAPTURE_FLAGS[@]}" > "$WORK/capture.out" 2>&1 || { cat "$WORK/capture.out"; exit 1; }
+in_pod "$BIN" istio-iptables "${CAPTURE_FLAGS[@]}" --dry-run > "$WORK/capture.nft" 2>&1 || true
+# What istio-iptables also does outside nftables and `sidecar istio-iptables` leaves to the caller:
+# policy routing for TPROXY (marked packets are delivered locally) and ::6, the IPv6 inbound
+# passthrough source, on lo (IPv6 has no loopback range like 127.0.0.0/8).
 if [ "$MODE" = tproxy ]; then
-  TRANSPARENT=true
-  { cat "$GOLDEN/inbound-ports-wildcard-tproxy.golden"; echo
-    echo "add rule inet istio-proxy-mangle istio-tproxy meta l4proto tcp ip6 daddr != ::1/128 tproxy ip6 to :15006 meta mark set 1337 counter accept"
-    echo "insert rule inet istio-proxy-mangle istio-inbound index 2 iifname lo meta l4proto tcp ip6 saddr ::6/128 counter return"
-  } > "$WORK/capture.nft"
-  # Policy routing TPROXY needs (as istio-iptables sets it): marked packets are delivered locally.
   for fam in inet inet6; do
     ip -n "$POD" -f $fam rule add fwmark 1337 lookup 133
     ip -n "$POD" -f $fam route add local default dev lo table 133
   done
-else
-  cat "$GOLDEN/inbound-ports-wildcard.golden" > "$WORK/capture.nft"
 fi
-cat >> "$WORK/capture.nft" <<'NFT'
-
-insert rule inet istio-proxy-nat istio-output index 0 oifname lo ip6 saddr ::6/128 counter return
-add rule inet istio-proxy-nat istio-output ip6 daddr ::1/128 counter return
-add rule inet istio-proxy-nat istio-output counter jump istio-redirect
-NFT
-# The inbound passthrough source for IPv6 (istio-iptables adds ::6 to lo on dual-stack pods).
 ip -n "$POD" -6 addr add ::6/128 dev lo
-in_pod nft -f "$WORK/capture.nft"
 
 # --- the sidecar, as UID/GID 1337 (TPROXY's transparent listener needs CAP_NET_ADMIN, as istio-proxy has then)
 sed -e "s#{{TRANSPARENT}}#$TRANSPARENT#g" "$HERE/envoy.yaml.template" > "$WORK/envoy.yaml"
@@ -124,12 +115,13 @@ if [ "$MODE" = tproxy ]; then
   result tproxy_rule_used "$(in_pod nft list chain inet istio-proxy-mangle istio-tproxy | grep -o 'packets [0-9]*' | awk '$2>0 {n++} END {print (n>=2) ? "yes" : "no"}')"
 fi
 
-# --- clean removal: deleting the tables leaves the namespace's ruleset empty.
-for t in $(in_pod nft list tables | awk '{print $2" "$3}' | tr ' ' ':'); do in_pod nft delete table ${t%%:*} ${t#*:}; done
+# --- clean removal: istio-clean-iptables leaves the namespace's ruleset empty.
+result capture_tables "$(in_pod nft list tables | awk '{print $3}' | sort | tr '\n' ' ' | sed 's/ $//')"
+in_pod "$BIN" istio-clean-iptables "${CAPTURE_FLAGS[@]}" >> "$WORK/capture.out" 2>&1 || true
 result ruleset_after_cleanup "$( [ -z "$(in_pod nft list ruleset)" ] && echo empty || echo not-empty)"
 
 echo "--- stats"; in_pod curl -s http://127.0.0.1:15000/stats | grep -E "^(tcp|cluster|listener)\." || true
-echo "--- ruleset"; cat "$WORK/capture.nft"
+echo "--- ruleset (dry run)"; cat "$WORK/capture.nft"; echo "--- istio-iptables"; cat "$WORK/capture.out"
 echo "--- sidecar log"; cat "$WORK/sidecar.log"
 echo "--- nginx"; cat "$WORK/nginx-access.log" 2>/dev/null || true; cat "$WORK/nginx-error.log" 2>/dev/null || true
 echo "--- remote"; cat "$WORK/remote.log"
