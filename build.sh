@@ -30,6 +30,7 @@ REQUIRED=(
   "h2load:nghttp2-client"
   "nghttpd:nghttp2-server"
   "nft:nftables"
+  "file:/usr/lib/x86_64-linux-gnu/libnftables.so.1:libnftables1"
   "curl:curl"
   "py:websockets:python3-websockets"
   "py:hpack:python3-hpack"

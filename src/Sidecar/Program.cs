@@ -18,6 +18,10 @@ internal static class Program
                 return args.Length == 2 ? Validate(args[1]) : Usage();
             case "proxy":
                 return await RunProxyAsync(args.AsSpan(1).ToArray());
+            case "istio-iptables":
+                return Commands.CaptureCommands.IstioIptables(args.AsSpan(1).ToArray());
+            case "istio-clean-iptables":
+                return Commands.CaptureCommands.IstioCleanIptables(args.AsSpan(1).ToArray());
             default:
                 return Usage();
         }

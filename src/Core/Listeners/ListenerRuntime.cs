@@ -55,7 +55,7 @@ public sealed class ListenerRuntime : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken ct)
     {
-        _listener = await SocketListener.BindAsync(_model.Address, _services.Transport, ct);
+        _listener = await SocketListener.BindAsync(_model.Address, _services.Transport, new ListenSocketOptions(_model.Transparent, _model.Freebind), ct);
         _acceptLoop = AcceptLoopAsync(_listener);
     }
 
@@ -91,14 +91,17 @@ public sealed class ListenerRuntime : IAsyncDisposable
         {
             // :: original_dst — read where the client was going before capture, and hand the connection
             // to the listener bound there (else it stays here, as in Envoy's virtual outbound listener).
+            // TPROXY captures keep the original destination as the socket's local address instead.
             IPEndPoint? originalDestination = null;
             ListenerRuntime owner = this;
-            if (_model.UseOriginalDst
+            // The original_dst listener filter alone only recovers the destination (for chain matching and
+            // ORIGINAL_DST clusters, as Istio's virtualInbound uses it); use_original_dst also hands off.
+            if ((_model.UseOriginalDst || _model.OriginalDstFilter)
                 && connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket
-                && Sidecar.Native.Sockets.OriginalDestination.TryGet(socket, out originalDestination)
+                && Sidecar.Native.Sockets.OriginalDestination.TryGet(socket, (_listener?.EndPoint as IPEndPoint) ?? _model.Address, out originalDestination)
                 && originalDestination is not null)
             {
-                ListenerRuntime? target = _registry?.Find(originalDestination);
+                ListenerRuntime? target = _model.UseOriginalDst ? _registry?.Find(originalDestination) : null;
                 if (target is not null && target != this) owner = target;
             }
             await owner.ServeAsync(connection, originalDestination);

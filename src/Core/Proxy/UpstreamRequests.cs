@@ -58,7 +58,7 @@ internal static class UpstreamRequests
             return (null, ProxyError.UpstreamOverflow);
         }
         cluster.Stats.UpstreamCxTotal.Increment();
-        var (result, context) = await services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, services.Drain.Force);
+        var (result, context) = await services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, cluster.Model.UpstreamBind, services.Drain.Force);
         if (result != ConnectResult.Connected)
         {
             cluster.State.ReleaseConnection();

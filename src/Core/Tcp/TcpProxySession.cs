@@ -54,7 +54,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
             var endpoint = cluster.PickEndpoint(_originalDestination);
             if (endpoint is null) break;
             cluster.Stats.UpstreamCxTotal.Increment();
-            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Transport.UpstreamMark, _services.Drain.Force);
+            var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Transport.UpstreamMark, cluster.Model.UpstreamBind, _services.Drain.Force);
             if (result == ConnectResult.Connected)
             {
                 up = socket;

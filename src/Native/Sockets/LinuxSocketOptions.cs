@@ -24,4 +24,16 @@ internal static class LinuxSocketOptions
 
     /// <summary>IP6T_SO_ORIGINAL_DST, include/uapi/linux/netfilter_ipv6/ip6_tables.h (same number as v4).</summary>
     public const int Ip6tSoOriginalDst = 80;
+
+    /// <summary>IP_FREEBIND, include/uapi/linux/in.h: bind to an address not (yet) on any interface.</summary>
+    public const int IpFreebind = 15;
+
+    /// <summary>IP_TRANSPARENT, include/uapi/linux/in.h: accept TPROXY'd connections and bind foreign addresses.</summary>
+    public const int IpTransparent = 19;
+
+    /// <summary>IPV6_TRANSPARENT, include/uapi/linux/in6.h.</summary>
+    public const int Ipv6Transparent = 75;
+
+    /// <summary>IPV6_FREEBIND, include/uapi/linux/in6.h.</summary>
+    public const int Ipv6Freebind = 78;
 }

@@ -55,6 +55,35 @@ public static class OriginalDestination
         return true;
     }
 
+    /// <summary>
+    /// As <see cref="TryGet(Socket, out IPEndPoint?)"/>, and also recognises TPROXY capture: a transparent
+    /// listener's accepted socket keeps the client's destination as its local address (no NAT, so
+    /// SO_ORIGINAL_DST has nothing to report), hence a local endpoint other than the one the listener
+    /// is bound to is the original destination. <paramref name="listening"/> may be a wildcard address,
+    /// in which case only the port tells them apart.
+    /// </summary>
+    public static bool TryGet(Socket socket, IPEndPoint listening, out IPEndPoint? destination)
+    {
+        ArgumentNullException.ThrowIfNull(listening);
+        if (TryGet(socket, out destination))
+        {
+            return true;
+        }
+        if (socket.LocalEndPoint is not IPEndPoint local)
+        {
+            return false;
+        }
+        IPAddress address = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
+        bool wildcard = listening.Address.Equals(IPAddress.Any) || listening.Address.Equals(IPAddress.IPv6Any);
+        IPAddress bound = listening.Address.IsIPv4MappedToIPv6 ? listening.Address.MapToIPv4() : listening.Address;
+        if (local.Port == listening.Port && (wildcard || address.Equals(bound)))
+        {
+            return false;
+        }
+        destination = new IPEndPoint(address, local.Port);
+        return true;
+    }
+
     private static IPEndPoint? Query(Socket socket, int level, int name, int size)
     {
         Span<byte> buffer = stackalloc byte[SockaddrDecoder.SockaddrIn6Size];

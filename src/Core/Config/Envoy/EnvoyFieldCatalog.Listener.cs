@@ -41,6 +41,8 @@ public static partial class EnvoyFieldCatalog
             F("use_original_dst", 4, BoolV),
             F("per_connection_buffer_limit_bytes", 5, U32V),
             F("listener_filters", 9, "repeated " + Listener + "ListenerFilter"),
+            F("transparent", 10, BoolV),
+            F("freebind", 11, BoolV),
             F("listener_filters_timeout", 15, Dur),
             Refused("continue_on_listener_filters_timeout", 17, Bool),
             F("default_filter_chain", 25, Listener + "FilterChain")),

@@ -12,6 +12,11 @@ public sealed class ListenerModel
     /// <summary>The <c>envoy.filters.listener.original_dst</c> listener filter is listed: recover the pre-redirect
     /// destination (SO_ORIGINAL_DST) for filter chain matching and ORIGINAL_DST clusters.</summary>
     public bool OriginalDstFilter { get; init; }
+    /// <summary>Envoy <c>transparent</c>: IP_TRANSPARENT on the listening socket, so TPROXY'd connections
+    /// (destination kept as the local address) are accepted. Needs CAP_NET_ADMIN or CAP_NET_RAW.</summary>
+    public bool Transparent { get; init; }
+    /// <summary>Envoy <c>freebind</c>: IP_FREEBIND, so the listener may bind an address not (yet) local.</summary>
+    public bool Freebind { get; init; }
     public required ImmutableArray<FilterChainModel> FilterChains { get; init; }
     public FilterChainModel? DefaultFilterChain { get; init; }
     /// <summary>Envoy <c>listener_filters_timeout</c> (default 15 s): time allowed for protocol detection.</summary>

@@ -79,6 +79,7 @@ internal static class ClusterTranslator
             Name = name,
             Type = type,
             ConnectTimeout = c.Duration("connect_timeout") ?? TimeSpan.FromSeconds(5),
+            UpstreamBind = c.Message("upstream_bind_config") is FieldReader bind ? BindConfigTranslator.Read(bind) : null,
             LbPolicy = lbName switch { "LEAST_REQUEST" => LbPolicy.LeastRequest, "RANDOM" => LbPolicy.Random, _ => LbPolicy.RoundRobin },
             LeastRequestChoiceCount = choiceCount,
             Localities = localities,

@@ -25,6 +25,8 @@ internal static class ListenerTranslator
         bool originalDstFilter = ReadListenerFilters(ctx, l.Take("listener_filters"));
         TimeSpan detect = l.Duration("listener_filters_timeout") ?? TimeSpan.FromSeconds(15);
         bool useOriginalDst = l.Bool("use_original_dst") ?? false;
+        bool transparent = l.Bool("transparent") ?? false;
+        bool freebind = l.Bool("freebind") ?? false;
         int bufferLimit = l.Take("per_connection_buffer_limit_bytes") is { } bl ? ctx.ClampedInt(bl) ?? 0 : 1024 * 1024;
         ImmutableArray<FilterChainModel>.Builder chains = ImmutableArray.CreateBuilder<FilterChainModel>();
         foreach (ConfigNode chainNode in ctx.Items(l.Take("filter_chains")))
@@ -51,6 +53,8 @@ internal static class ListenerTranslator
             Address = endpoint,
             UseOriginalDst = useOriginalDst,
             OriginalDstFilter = originalDstFilter,
+            Transparent = transparent,
+            Freebind = freebind,
             FilterChains = chains.ToImmutable(),
             DefaultFilterChain = defaultChain,
             DetectTimeout = detect,
