@@ -18,6 +18,8 @@ internal static class Program
                 return args.Length == 2 ? Validate(args[1]) : Usage();
             case "proxy":
                 return await RunProxyAsync(args.AsSpan(1).ToArray());
+            case "confinement-check":
+                return args.Length == 1 ? ConfinementCheck.Run() : Usage();
             default:
                 return Usage();
         }
@@ -27,8 +29,10 @@ internal static class Program
     {
         Console.Error.WriteLine("""
             usage:
-              sidecar proxy [--config FILE] [--concurrency N] [--drain-time-s N]
-                                                 run the proxy (embedded default config without --config)
+              sidecar proxy [--config FILE] [--concurrency N] [--drain-time-s N] [--seccomp]
+                                                 run the proxy (embedded default config without --config);
+                                                 --seccomp (or SIDECAR_SECCOMP=1): drop capabilities, seccomp allow-list
+              sidecar confinement-check                          confine as --seccomp does, check exec is refused
               sidecar validate FILE                              check a config; prints each problem with its field path
               sidecar version                                    print the version
             """);
@@ -54,6 +58,7 @@ internal static class Program
         double drainSeconds = 5;
         // One event-loop thread by default (see WorkerThreads for the measurement); 0 selects the .NET thread pool.
         int concurrency = 1;
+        bool confine = Confinement.RequestedByEnvironment;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -69,6 +74,9 @@ internal static class Program
                     drainSeconds = d;
                     i++;
                     break;
+                case "--seccomp":
+                    confine = true;
+                    break;
                 default:
                     return Usage();
             }
@@ -81,7 +89,12 @@ internal static class Program
             Console.Error.WriteLine($"{configPath ?? "embedded default config"}: rejected ({loaded.Errors.Length} error(s))");
             return 1;
         }
-        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds));
+        // Before the host exists: it starts the threads that would otherwise keep the capabilities.
+        // No listener field asks for TPROXY yet (issue 7 part 2), hence transparentListeners: false.
+        Confinement? confinement = confine
+            ? Confinement.DropCapabilities(Confinement.NeededAfterStart(loaded.Value!, Sidecar.Core.Transport.TransportSettings.FromEnvironment(), transparentListeners: false))
+            : null;
+        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds), confinement);
         return await host.RunAsync();
     }
 }
