@@ -32,6 +32,8 @@ REQUIRED=(
   "curl:curl"
   "py:websockets:python3-websockets"
   "file:/usr/include/zlib.h:zlib1g-dev"
+  # the container runtimes' default seccomp profile (RuntimeDefault), for the confinement tests
+  "file:/usr/share/containers/seccomp.json:golang-github-containers-common"
 )
 
 have_probe() {
