@@ -35,6 +35,8 @@ REQUIRED=(
   "py:websockets:python3-websockets"
   "py:hpack:python3-hpack"
   "file:/usr/include/zlib.h:zlib1g-dev"
+  # the container runtimes' default seccomp profile (RuntimeDefault), for the confinement tests
+  "file:/usr/share/containers/seccomp.json:golang-github-containers-common"
 )
 
 have_probe() {

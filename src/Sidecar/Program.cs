@@ -22,6 +22,8 @@ internal static class Program
                 return Commands.CaptureCommands.IstioIptables(args.AsSpan(1).ToArray());
             case "istio-clean-iptables":
                 return Commands.CaptureCommands.IstioCleanIptables(args.AsSpan(1).ToArray());
+            case "confinement-check":
+                return args.Length == 1 ? ConfinementCheck.Run() : Usage();
             default:
                 return Usage();
         }
@@ -31,8 +33,12 @@ internal static class Program
     {
         Console.Error.WriteLine("""
             usage:
-              sidecar proxy [--config FILE] [--concurrency N] [--drain-time-s N]
-                                                 run the proxy (embedded default config without --config)
+              sidecar proxy [--config FILE] [--concurrency N] [--drain-time-s N] [--seccomp]
+                                                 run the proxy (embedded default config without --config);
+                                                 --seccomp (or SIDECAR_SECCOMP=1): drop capabilities, seccomp allow-list
+              sidecar confinement-check                          confine as --seccomp does, check exec is refused
+              sidecar istio-iptables [flags]                     install Istio's nftables capture rules (docs/CAPTURE.md)
+              sidecar istio-clean-iptables [flags]               remove them
               sidecar validate FILE                              check a config; prints each problem with its field path
               sidecar version                                    print the version
             """);
@@ -58,6 +64,7 @@ internal static class Program
         double drainSeconds = 5;
         // One event-loop thread by default (see WorkerThreads for the measurement); 0 selects the .NET thread pool.
         int concurrency = 1;
+        bool confine = Confinement.RequestedByEnvironment;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -73,6 +80,9 @@ internal static class Program
                     drainSeconds = d;
                     i++;
                     break;
+                case "--seccomp":
+                    confine = true;
+                    break;
                 default:
                     return Usage();
             }
@@ -85,7 +95,12 @@ internal static class Program
             Console.Error.WriteLine($"{configPath ?? "embedded default config"}: rejected ({loaded.Errors.Length} error(s))");
             return 1;
         }
-        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds));
+        // Before the host exists: it starts the threads that would otherwise keep the capabilities.
+        // No listener field asks for TPROXY yet (issue 7 part 2), hence transparentListeners: false.
+        Confinement? confinement = confine
+            ? Confinement.DropCapabilities(Confinement.NeededAfterStart(loaded.Value!, Sidecar.Core.Transport.TransportSettings.FromEnvironment(), transparentListeners: false))
+            : null;
+        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds), confinement);
         return await host.RunAsync();
     }
 }

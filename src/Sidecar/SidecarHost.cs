@@ -27,11 +27,13 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly ListenerRegistry _registry = new();
     private readonly UpstreamConnector _connector;
     private readonly TransportSettings _transport = TransportSettings.FromEnvironment();
+    private readonly Confinement? _confinement;
     private AdminServer? _admin;
     private volatile ServerState _state = ServerState.Initializing;
 
-    public SidecarHost(BootstrapModel model, TimeSpan drainTime)
+    public SidecarHost(BootstrapModel model, TimeSpan drainTime, Confinement? confinement = null)
     {
+        _confinement = confinement;
         _model = model;
         _drainTime = drainTime;
         _connector = new UpstreamConnector(_transport);
@@ -72,6 +74,8 @@ internal sealed class SidecarHost : IAsyncDisposable
             _registry.Add(runtime);
             Console.WriteLine($"listener {l.Name} on {runtime.BoundEndPoint}");
         }
+        // Listeners are bound: the seccomp allow-list can now cover the steady state (opt-in).
+        if (_confinement is not null && !_confinement.LockDown()) return 1;
         _state = ServerState.Live;
         Console.WriteLine($"sidecar {Version.Number} live: {_listeners.Count} listener(s), {_model.Clusters.Count} cluster(s)"
             + (_admin is null ? "" : $", admin on {_admin.BoundEndPoint}"));
