@@ -92,6 +92,23 @@ public sealed class CaptureTrafficTests
         }
     }
 
+    [RootFact]
+    public void RunValidation_PassesWhenCaptureWorks_Exits126WithoutRules()
+    {
+        using PodPair pair = PodPair.Create();
+        var env = new FakeCaptureEnvironment();
+
+        // No rules: the probe to the pod's own address is not captured.
+        var err = new StringWriter();
+        Assert.Equal(126, CaptureCommand.Install(["--skip-rule-apply", "--run-validation", "--probe-timeout", "2s", "--network-namespace", pair.Pod.Name], env, TextWriter.Null, err));
+        Assert.Contains("validation failed", err.ToString(), StringComparison.Ordinal);
+
+        // The test runs as UID 0, so UID 0 plays the proxy here (istio-validation runs as the proxy UID).
+        err = new StringWriter();
+        int rc = CaptureCommand.Install(["-u", "0", "-i", "*", "-b", "*", "--run-validation", "--network-namespace", pair.Pod.Name], env, TextWriter.Null, err);
+        Assert.True(rc == 0, err.ToString());
+    }
+
     private static (AddressFamily, IPAddress Any, IPAddress Pod, IPAddress Peer)[] Families() =>
     [
         (AddressFamily.InterNetwork, IPAddress.Any, PodPair.PodV4, PodPair.PeerV4),
