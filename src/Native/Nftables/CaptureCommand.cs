@@ -39,8 +39,7 @@ public static class CaptureCommand
 
         if (!inv.SkipRuleApply)
         {
-            // Our old tables go in the same batch: a changed config never leaves stale chains behind.
-            NftResult applied = RunIn(inv.NetworkNamespace, NftScript.DeleteTables(IstioNft.SidecarTables) + script);
+            NftResult applied = InNamespace(inv.NetworkNamespace, () => ApplyHere(inv.Config, script));
             if (!applied.Ok)
             {
                 stderr.WriteLine($"istio-iptables: applying the nftables rules failed, nothing was changed: {applied.Error}");
@@ -84,7 +83,13 @@ public static class CaptureCommand
             return ExitOk;
         }
 
-        NftResult r = RunIn(inv.NetworkNamespace, script);
+        CaptureConfig cfg = inv.Config;
+        NftResult r = InNamespace(inv.NetworkNamespace, () =>
+        {
+            NftResult deleted = RunHere(script);
+            string? routes = deleted.Ok ? TproxyRouting.Remove(cfg.TproxyMark, cfg.TproxyRouteTable) : null;
+            return routes is null ? deleted : new NftResult(NftFailure.CommandFailed, "", routes);
+        });
         if (!r.Ok)
         {
             stderr.WriteLine($"{name}: removing the nftables tables failed: {r.Error}");
@@ -95,11 +100,40 @@ public static class CaptureCommand
     }
 
     /// <summary>Runs one script in the current network namespace, or inside the given one (a path, or a name under /var/run/netns).</summary>
-    public static NftResult RunIn(string? networkNamespace, string script)
+    public static NftResult RunIn(string? networkNamespace, string script) => InNamespace(networkNamespace, () => RunHere(script));
+
+    /// <summary>
+    /// Routes first (TPROXY only), then the nft transaction, which also deletes our old tables so a
+    /// changed config never leaves stale chains. If the transaction fails, the routes this call
+    /// created are taken away again: nothing is left half-applied.
+    /// </summary>
+    private static NftResult ApplyHere(CaptureConfig cfg, string script)
+    {
+        var created = new List<TproxyRouting.Step>();
+        bool tproxy = cfg.Mode == InboundInterceptionMode.Tproxy;
+        if (tproxy && TproxyRouting.Install(cfg.TproxyMark, cfg.TproxyRouteTable, cfg.EnableIpv6, created) is { } routeError)
+        {
+            TproxyRouting.Remove(cfg.TproxyMark, cfg.TproxyRouteTable, created);
+            return new NftResult(NftFailure.CommandFailed, "", routeError);
+        }
+
+        NftResult applied = RunHere(NftScript.DeleteTables(IstioNft.SidecarTables) + script);
+        if (!applied.Ok)
+        {
+            TproxyRouting.Remove(cfg.TproxyMark, cfg.TproxyRouteTable, created);
+            return applied;
+        }
+
+        // REDIRECT mode after TPROXY: the policy routes of the old mode go too.
+        string? stale = tproxy ? null : TproxyRouting.Remove(cfg.TproxyMark, cfg.TproxyRouteTable);
+        return stale is null ? applied : new NftResult(NftFailure.CommandFailed, "", stale);
+    }
+
+    private static NftResult InNamespace(string? networkNamespace, Func<NftResult> work)
     {
         if (networkNamespace is null)
         {
-            return RunHere(script);
+            return work();
         }
 
         NetworkNamespace ns;
@@ -118,7 +152,7 @@ public static class CaptureCommand
         {
             try
             {
-                return ns.Run(() => RunHere(script));
+                return ns.Run(work);
             }
             catch (System.ComponentModel.Win32Exception ex)
             {

@@ -43,9 +43,10 @@ public sealed class NftablesClient : IDisposable
         {
             ctx = LibNftables.nft_ctx_new(LibNftables.DefaultFlags);
         }
-        catch (DllNotFoundException ex)
+        catch (DllNotFoundException)
         {
-            failure = new NftResult(NftFailure.LibraryMissing, "", "libnftables.so.1 not found (install libnftables1 / nftables): " + ex.Message);
+            // The loader's message lists every path it probed; the package name is what helps.
+            failure = new NftResult(NftFailure.LibraryMissing, "", "libnftables.so.1 could not be loaded (install the libnftables1 package)");
             return null;
         }
         catch (EntryPointNotFoundException ex)

@@ -92,6 +92,66 @@ public sealed class CaptureTrafficTests
         }
     }
 
+    [RootFact]
+    public async Task Sidecar_Tproxy_DualStack_InboundReachesTransparentListenerWithOriginalAddresses()
+    {
+        using PodPair pair = PodPair.Create();
+        var err = new StringWriter();
+        int rc = CaptureCommand.Install(
+            ["-m", "TPROXY", "-b", "*", "--dual-stack", "--network-namespace", pair.Pod.Name], new FakeCaptureEnvironment(), TextWriter.Null, err);
+        Assert.True(rc == 0, err.ToString());
+
+        foreach ((AddressFamily family, IPAddress any, IPAddress pod, IPAddress peer) in Families())
+        {
+            // TPROXY hands packets only to listeners with IP_TRANSPARENT / IPV6_TRANSPARENT (needs CAP_NET_ADMIN).
+            Socket inbound = pair.PodNs.Run(() =>
+            {
+                var s = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+                if (family == AddressFamily.InterNetwork)
+                {
+                    s.SetRawSocketOption(0 /* SOL_IP */, 19 /* IP_TRANSPARENT */, BitConverter.GetBytes(1));
+                }
+                else
+                {
+                    s.SetRawSocketOption(41 /* SOL_IPV6 */, 75 /* IPV6_TRANSPARENT */, BitConverter.GetBytes(1));
+                }
+
+                s.Bind(new IPEndPoint(any, 15006));
+                s.Listen();
+                return s;
+            });
+            Socket peerClient = pair.PeerNs.Run(() => PodPair.Client(family));
+            using (inbound)
+            using (peerClient)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await peerClient.ConnectAsync(new IPEndPoint(pod, AppPort), cts.Token);
+                using Socket accepted = await inbound.AcceptAsync(cts.Token);
+
+                // No NAT in TPROXY mode: the accepted socket carries the original destination and the real source.
+                Assert.Equal(new IPEndPoint(pod, AppPort), accepted.LocalEndPoint);
+                Assert.Equal(peer, ((IPEndPoint)accepted.RemoteEndPoint!).Address);
+            }
+        }
+    }
+
+    [RootFact]
+    public void RunValidation_PassesWhenCaptureWorks_Exits126WithoutRules()
+    {
+        using PodPair pair = PodPair.Create();
+        var env = new FakeCaptureEnvironment();
+
+        // No rules: the probe to the pod's own address is not captured.
+        var err = new StringWriter();
+        Assert.Equal(126, CaptureCommand.Install(["--skip-rule-apply", "--run-validation", "--probe-timeout", "2s", "--network-namespace", pair.Pod.Name], env, TextWriter.Null, err));
+        Assert.Contains("validation failed", err.ToString(), StringComparison.Ordinal);
+
+        // The test runs as UID 0, so UID 0 plays the proxy here (istio-validation runs as the proxy UID).
+        err = new StringWriter();
+        int rc = CaptureCommand.Install(["-u", "0", "-i", "*", "-b", "*", "--run-validation", "--network-namespace", pair.Pod.Name], env, TextWriter.Null, err);
+        Assert.True(rc == 0, err.ToString());
+    }
+
     private static (AddressFamily, IPAddress Any, IPAddress Pod, IPAddress Peer)[] Families() =>
     [
         (AddressFamily.InterNetwork, IPAddress.Any, PodPair.PodV4, PodPair.PeerV4),

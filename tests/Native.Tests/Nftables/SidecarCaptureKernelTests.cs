@@ -38,12 +38,19 @@ public sealed class SidecarCaptureKernelTests
 
         Assert.Equal(0, CaptureCommand.Install(["-m", "TPROXY", "-b", "*", "--network-namespace", ns.Name], env, TextWriter.Null, err));
         Assert.Contains("table inet istio-proxy-mangle", NftNamespaceOps.ListRuleset(ns), StringComparison.Ordinal);
+        Assert.Contains("fwmark 0x539 lookup 133", Shell.Run("ip", "-n", ns.Name, "-4", "rule", "show"), StringComparison.Ordinal);
+        Assert.Contains("local default dev lo", Shell.Run("ip", "-n", ns.Name, "-4", "route", "show", "table", "133"), StringComparison.Ordinal);
+
+        // Installing again is fine (the existing rule and route are kept, not duplicated).
+        Assert.Equal(0, CaptureCommand.Install(["-m", "TPROXY", "-b", "*", "--network-namespace", ns.Name], env, TextWriter.Null, err));
+        Assert.Single(Shell.Run("ip", "-n", ns.Name, "-4", "rule", "show").Split('\n'), l => l.Contains("lookup 133", StringComparison.Ordinal));
 
         // REDIRECT mode has no mangle table: the previous one must not survive the second transaction.
         Assert.Equal(0, CaptureCommand.Install(["-b", "*", "-i", "*", "--network-namespace", ns.Name], env, TextWriter.Null, err));
         string after = NftNamespaceOps.ListRuleset(ns);
         Assert.DoesNotContain("istio-proxy-mangle", after, StringComparison.Ordinal);
         Assert.Contains("jump istio-redirect", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("lookup 133", Shell.Run("ip", "-n", ns.Name, "-4", "rule", "show"), StringComparison.Ordinal);
 
         Assert.Equal(0, CaptureCommand.Clean(["--network-namespace", ns.Name], env, TextWriter.Null, err));
         string cleaned = NftNamespaceOps.ListRuleset(ns);
@@ -55,6 +62,23 @@ public sealed class SidecarCaptureKernelTests
         Assert.Equal(0, CaptureCommand.Clean(["--network-namespace", ns.Name], env, TextWriter.Null, err));
         NftNamespaceOps.FlushRuleset(ns);
         Assert.Equal(0, CaptureCommand.Install(["--cleanup-only", "--network-namespace", ns.Name], env, TextWriter.Null, err));
+        Assert.Equal("", NftNamespaceOps.ListRuleset(ns).Trim());
+    }
+
+    [RootFact]
+    public void Tproxy_DualStack_PolicyRoutes_InstalledAndCleaned()
+    {
+        using TestNamespace ns = TestNamespace.Create();
+        var env = new FakeCaptureEnvironment();
+        var err = new StringWriter();
+        Assert.True(CaptureCommand.Install(["-m", "TPROXY", "-b", "*", "-t", "1400", "-r", "140", "--dual-stack", "--network-namespace", ns.Name], env, TextWriter.Null, err) == 0, err.ToString());
+        Assert.Contains("fwmark 0x578 lookup 140", Shell.Run("ip", "-n", ns.Name, "-6", "rule", "show"), StringComparison.Ordinal);
+        Assert.Contains("local default dev lo", Shell.Run("ip", "-n", ns.Name, "-6", "route", "show", "table", "140"), StringComparison.Ordinal);
+        Assert.Contains("tproxy ip6 to :15006 meta mark set 0x00000578", NftNamespaceOps.ListRuleset(ns), StringComparison.Ordinal);
+
+        Assert.Equal(0, CaptureCommand.Clean(["-t", "1400", "-r", "140", "--network-namespace", ns.Name], env, TextWriter.Null, err));
+        Assert.DoesNotContain("lookup 140", Shell.Run("ip", "-n", ns.Name, "rule", "show") + Shell.Run("ip", "-n", ns.Name, "-6", "rule", "show"), StringComparison.Ordinal);
+        Assert.Equal("", Shell.Run("ip", "-n", ns.Name, "-6", "route", "show", "table", "140").Trim());
         Assert.Equal("", NftNamespaceOps.ListRuleset(ns).Trim());
     }
 
