@@ -96,9 +96,10 @@ internal static class Program
             return 1;
         }
         // Before the host exists: it starts the threads that would otherwise keep the capabilities.
-        // No listener field asks for TPROXY yet (issue 7 part 2), hence transparentListeners: false.
+        // TPROXY listeners (transparent: true) keep CAP_NET_ADMIN/NET_RAW for IP_TRANSPARENT.
+        bool transparent = loaded.Value!.Listeners.Any(l => l.Transparent);
         Confinement? confinement = confine
-            ? Confinement.DropCapabilities(Confinement.NeededAfterStart(loaded.Value!, Sidecar.Core.Transport.TransportSettings.FromEnvironment(), transparentListeners: false))
+            ? Confinement.DropCapabilities(Confinement.NeededAfterStart(loaded.Value!, Sidecar.Core.Transport.TransportSettings.FromEnvironment(), transparent))
             : null;
         await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds), confinement);
         return await host.RunAsync();
