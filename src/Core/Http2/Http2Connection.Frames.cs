@@ -277,8 +277,13 @@ public abstract partial class Http2Connection
             return default;
         }
         stream.HeadReceived = true;
+        if (_blockEndStream)
+        {
+            // The body is known to be empty before the stream's work starts (it may start inline, now).
+            Http2FrameError e = EndInbound(stream);
+            if (e.IsError) return e;
+        }
         stream.OnHeadersReceived(_blockEndStream);
-        if (_blockEndStream) return EndInbound(stream);
         return default;
     }
 

@@ -150,13 +150,14 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
     }
 
     /// <summary>One upstream exchange with the retries the route allows for bodiless requests.</summary>
-    private async ValueTask ExchangeAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExchangeAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action)
     {
         ClusterRuntime? cluster = UpstreamRequests.BeginClusterRequest(Chain, action, out ProxyError refused);
         if (cluster is null)
         {
             await ReplyLocalAsync(refused);
-            return;
+            return true;
         }
         try
         {
@@ -180,7 +181,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
                 {
                     cluster.Stats.UpstreamRqActive.Decrement();
                 }
-                if (outcome.Error == ProxyError.None) return;
+                if (outcome.Error == ProxyError.None) return true;
                 if (outcome.Retry && attemptsLeft > 0 && !IsReset)
                 {
                     attemptsLeft--;
@@ -188,10 +189,10 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
                     cluster.Stats.UpstreamRqRetry.Increment();
                     continue;
                 }
-                if (outcome.ResponseStarted || IsReset) return;
+                if (outcome.ResponseStarted || IsReset) return true;
                 ProxyError error = retried && outcome.Error == ProxyError.UpstreamConnectFailure ? ProxyError.UpstreamRetryLimitExceeded : outcome.Error;
                 await ReplyLocalAsync(error);
-                return;
+                return true;
             }
         }
         finally
@@ -212,13 +213,15 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
 
     // ---- local replies ----
 
-    private async ValueTask ReplyLocalAsync(ProxyError error)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReplyLocalAsync(ProxyError error)
     {
         int status = LocalReply.StatusCode(error, Http1Error.None);
         byte[] body = LocalReplyBodies.Get(error);
         WriteLocalHead(status, error, body.Length, endStream: body.Length == 0);
-        if (body.Length > 0) await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(body), endStream: true);
-        else await _connection.FlushAsync();
+        if (body.Length > 0) return await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(body), endStream: true);
+        await _connection.FlushAsync();
+        return true;
     }
 
     private void WriteLocalHead(int status, ProxyError error, int bodyLength, bool endStream)
@@ -235,11 +238,12 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
         _connection.EndHeaders(this, endStream);
     }
 
-    private async ValueTask ReplyConfiguredAsync(int status, byte[]? location, ReadOnlyMemory<byte> body)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReplyConfiguredAsync(int status, byte[]? location, ReadOnlyMemory<byte> body)
     {
         Chain.Stats.CountResponse(status);
         IBufferWriter<byte>? block = _connection.BeginHeaders(this);
-        if (block is null) return;
+        if (block is null) return false;
         var enc = _connection.Writer.Encoder;
         Http2Fields.Status(enc, block, status);
         if (location is not null) enc.Encode("location"u8, location, false, block);
@@ -247,8 +251,9 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
         if (!body.IsEmpty) enc.Encode("content-type"u8, "text/plain"u8, false, block);
         enc.Encode("server"u8, Chain.ServerName, false, block);
         _connection.EndHeaders(this, endStream: body.IsEmpty);
-        if (!body.IsEmpty) await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(body), endStream: true);
-        else await _connection.FlushAsync();
+        if (!body.IsEmpty) return await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(body), endStream: true);
+        await _connection.FlushAsync();
+        return true;
     }
 
     // ---- deadlines ----
