@@ -102,7 +102,7 @@ public sealed class HpackEncoder
         int staticName = HpackStaticTable.FindName(name, nameHash);
         if (!neverIndex && staticName != 0)
         {
-            int full = HpackStaticTable.Find(name, value, out _);
+            int full = HpackStaticTable.FindValue(staticName, value);
             if (full != 0) return TryWriteIndexed(full, destination, out written);
         }
         int dynamicFull = FindDynamic(name, value, nameHash, neverIndex, out int dynamicName);
@@ -165,13 +165,21 @@ public sealed class HpackEncoder
     {
         nameIndex = 0;
         if (_table.Count == 0) return 0;
-        uint valueHash = nameOnly ? 0 : HpackHash.Of(value);
+        uint valueHash = 0;
+        bool valueHashed = false;
         for (int i = 1; i <= _table.Count; i++)
         {
             ref readonly HpackDynamicTable.Entry entry = ref _table.Get(i);
             if (entry.NameHash != nameHash || !_table.BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) continue;
             if (nameIndex == 0) nameIndex = i;
-            if (!nameOnly && entry.ValueHash == valueHash && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
+            if (nameOnly || entry.ValueLength != value.Length) continue;
+            if (!valueHashed)
+            {
+                // Hashed only once a name matched: most fields (per-request values) stop at the name.
+                valueHash = HpackHash.Of(value);
+                valueHashed = true;
+            }
+            if (entry.ValueHash == valueHash && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
         }
         return 0;
     }
