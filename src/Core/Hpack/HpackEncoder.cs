@@ -62,13 +62,16 @@ public sealed class HpackEncoder
         written = 0;
         if (!_sizeUpdatePending) return true;
         int final = _table.MaxSize;
+        int decoderSize = _peerKnownSize;
         int pos = 0;
-        if (_smallestSinceLastBlock < _peerKnownSize && _smallestSinceLastBlock < final)
+        if (_smallestSinceLastBlock < decoderSize && _smallestSinceLastBlock < final)
         {
+            // The table went below where it ends up: the decoder must evict down to that minimum too (§4.2).
             if (!HpackInteger.TryEncode(_smallestSinceLastBlock, 5, 0x20, destination, out int n)) return false;
             pos = n;
+            decoderSize = _smallestSinceLastBlock;
         }
-        if (final != _peerKnownSize || pos == 0)
+        if (final != decoderSize)
         {
             if (!HpackInteger.TryEncode(final, 5, 0x20, destination[pos..], out int n)) return false;
             pos += n;
