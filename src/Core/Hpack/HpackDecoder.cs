@@ -74,7 +74,7 @@ public sealed class HpackDecoder : IDisposable
     /// <summary>
     /// Decodes one fragment of a header block (HEADERS/PUSH_PROMISE then CONTINUATION frames). A representation split
     /// across fragments is carried over (see <see cref="MaxCarryOverLength"/>). <paramref name="endHeaders"/> on the
-    /// last fragment: a block that ends mid-representation is a CompressionError (RFC 7541 §4.3... truncated block).
+    /// last fragment: a block that ends inside a representation is a CompressionError (RFC 9113 §4.3).
     /// </summary>
     public HpackStatus Decode(ReadOnlySpan<byte> fragment, bool endHeaders, IHpackHeaderSink sink)
     {
@@ -112,7 +112,7 @@ public sealed class HpackDecoder : IDisposable
 
     private HpackStatus Finish(bool ok, bool endHeaders)
     {
-        // RFC 7541 §2.2/§4.3 leave a block that stops inside a representation undecodable: a connection error.
+        // A block that stops inside a representation cannot be decoded: connection error (RFC 9113 §4.3).
         if (ok && endHeaders && _pendingLength > 0) ok = false;
         if (!ok)
         {

@@ -62,13 +62,16 @@ public sealed class HpackEncoder
         written = 0;
         if (!_sizeUpdatePending) return true;
         int final = _table.MaxSize;
+        int decoderSize = _peerKnownSize;
         int pos = 0;
-        if (_smallestSinceLastBlock < _peerKnownSize && _smallestSinceLastBlock < final)
+        if (_smallestSinceLastBlock < decoderSize && _smallestSinceLastBlock < final)
         {
+            // The table went below where it ends up: the decoder must evict down to that minimum too (§4.2).
             if (!HpackInteger.TryEncode(_smallestSinceLastBlock, 5, 0x20, destination, out int n)) return false;
             pos = n;
+            decoderSize = _smallestSinceLastBlock;
         }
-        if (final != _peerKnownSize || pos == 0)
+        if (final != decoderSize)
         {
             if (!HpackInteger.TryEncode(final, 5, 0x20, destination[pos..], out int n)) return false;
             pos += n;
@@ -102,7 +105,7 @@ public sealed class HpackEncoder
         int staticName = HpackStaticTable.FindName(name, nameHash);
         if (!neverIndex && staticName != 0)
         {
-            int full = HpackStaticTable.Find(name, value, out _);
+            int full = HpackStaticTable.FindValue(staticName, value);
             if (full != 0) return TryWriteIndexed(full, destination, out written);
         }
         int dynamicFull = FindDynamic(name, value, nameHash, neverIndex, out int dynamicName);
@@ -165,13 +168,21 @@ public sealed class HpackEncoder
     {
         nameIndex = 0;
         if (_table.Count == 0) return 0;
-        uint valueHash = nameOnly ? 0 : HpackHash.Of(value);
+        uint valueHash = 0;
+        bool valueHashed = false;
         for (int i = 1; i <= _table.Count; i++)
         {
             ref readonly HpackDynamicTable.Entry entry = ref _table.Get(i);
             if (entry.NameHash != nameHash || !_table.BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) continue;
             if (nameIndex == 0) nameIndex = i;
-            if (!nameOnly && entry.ValueHash == valueHash && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
+            if (nameOnly || entry.ValueLength != value.Length) continue;
+            if (!valueHashed)
+            {
+                // Hashed only once a name matched: most fields (per-request values) stop at the name.
+                valueHash = HpackHash.Of(value);
+                valueHashed = true;
+            }
+            if (entry.ValueHash == valueHash && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
         }
         return 0;
     }

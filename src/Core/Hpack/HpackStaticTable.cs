@@ -78,7 +78,12 @@ public static class HpackStaticTable
     public static int Find(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, out int nameIndex)
     {
         nameIndex = FindName(name);
-        if (nameIndex == 0) return 0;
+        return nameIndex == 0 ? 0 : FindValue(nameIndex, value);
+    }
+
+    /// <summary>Among the entries named like <paramref name="nameIndex"/> (a first index from FindName), the one with this value, or 0.</summary>
+    internal static int FindValue(int nameIndex, ReadOnlySpan<byte> value)
+    {
         for (int i = nameIndex; i <= LastWithSameName[nameIndex]; i++)
         {
             if (value.SequenceEqual(Values[i])) return i;
