@@ -103,6 +103,7 @@ def build_specs(args, tmp, envoy_bin):
     specs["haproxy"] = {"label": "HAProxy 2.6 (nbthread 1)", "port": PORTS["haproxy"], "tcp_port": PORTS["haproxy"] + TCP_OFFSET,
                         "argv": [haproxy, "-db", "-f", render(os.path.join(PEERS, "haproxy.cfg"), os.path.join(tmp, "haproxy.cfg"),
                                                               PORT=PORTS["haproxy"], TCP_PORT=PORTS["haproxy"] + TCP_OFFSET,
+                                                              MAXCONN=args.idle_count + 50, ULIMIT_N=args.fd_limit,
                                                               BACKEND_PORT=BACKEND_PORT, IPERF_PORT=IPERF_PORT)]}
     specs["nginx"] = {"label": "nginx 1.22 proxy (1 worker)", "port": PORTS["nginx"], "tcp_port": None,
                       "argv": [nginx, "-c", render(os.path.join(PEERS, "nginx-proxy.conf"), os.path.join(tmp, "nginx-proxy.conf"),
@@ -159,6 +160,12 @@ def main():
     envoy_bin = os.environ.get("ENVOY_BIN") or which("envoy")
     iperf3 = which("iperf3")
     fd_limit = raise_fd_limit(args.idle_count * 2 + 1000)
+    # HAProxy needs 2 descriptors per connection within the hard limit (no CAP_SYS_RESOURCE to raise it here)
+    wanted_idle = args.idle_count
+    args.idle_count = min(args.idle_count, (fd_limit - 200) // 2)
+    args.fd_limit = fd_limit
+    if args.idle_count < wanted_idle:
+        log(f"idle connections: {args.idle_count} instead of {wanted_idle} (fd hard limit {fd_limit})")
 
     info = machine_info()
     mode = "quick" if quick else "full"

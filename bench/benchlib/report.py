@@ -170,6 +170,9 @@ def render_md(res):
                                      "is the iperf3 server's.", ""]
 
     out += [f"## {res.get('idle_count', 10000):,} idle connections held open", "",
+            "Plain TCP connections that send nothing; bytes per connection = (RSS with them open − RSS before) ÷ the "
+            "number still open after 1 s. The count is capped by the descriptor hard limit (HAProxy needs two per "
+            "connection): 10,000 where the limit allows.", "",
             "| target | bytes per idle connection | ×HAProxy | RSS before MB | RSS with idle MB | still open |", "|---|---|---|---|---|---|"]
     for t in order:
         if t in s["idle"]:
