@@ -281,6 +281,8 @@ def run_all(args, results, pm, tmp, envoy_bin, iperf3, loadgen, duration, reps, 
         if sp["argv"]:
             t["binary"] = sp.get("binary", sp["argv"][0])
             t["binary_bytes"] = os.path.getsize(t["binary"])
+    if "envoy" in results["targets"] and "envoy" not in specs:  # keep the not-available row last
+        results["targets"]["envoy"] = results["targets"].pop("envoy")
     if "yarp" not in specs:
         results["targets"]["yarp"] = {"label": "YARP 2.3"}
         for part in list(WRK_SCENARIOS) + ["latency", "idle"]:
