@@ -225,10 +225,11 @@ def draw_charts(charts_exe, base):
     return [os.path.basename(p) for p in r.stdout.split() if p.endswith(".png")]
 
 
-def start_targets(results, specs, pm, tmp, proxy_cpu):
-    pids = {}
+def start_targets(results, specs, pm, tmp, proxy_cpu, only=None):
+    """Starts each target (or those in `only`); returns name -> Popen. A failure skips that target."""
+    procs = {}
     for name, sp in list(specs.items()):
-        if sp["argv"] is None:
+        if sp["argv"] is None or (only is not None and name not in only):
             continue
         if not port_free(sp["port"]):
             fail(results, specs, name, f"port {sp['port']} is in use")
@@ -241,8 +242,8 @@ def start_targets(results, specs, pm, tmp, proxy_cpu):
             pm.stop(p)
             fail(results, specs, name, f"did not serve /hello within 20 s (exit {p.poll()}): {tail}")
             continue
-        pids[name] = p.pid
-    return pids
+        procs[name] = p
+    return procs
 
 
 def fail(results, specs, name, why):
@@ -298,7 +299,8 @@ def run_all(args, results, pm, tmp, envoy_bin, iperf3, loadgen, duration, reps, 
             results["targets"][name]["startup_ms_raw"] = times
             log(f"start-up {name}: {['%.1f' % t if t else 'FAIL' for t in times]} ms")
 
-    pids = {"direct": backend.pid, **start_targets(results, specs, pm, tmp, proxy_cpu)}
+    running = start_targets(results, specs, pm, tmp, proxy_cpu)
+    pids = {"direct": backend.pid, **{n: p.pid for n, p in running.items()}}
     time.sleep(1.0)
     for name in specs:
         results["targets"][name]["rss_idle_kb"] = rss_kb(pids[name])
@@ -381,19 +383,27 @@ def run_all(args, results, pm, tmp, envoy_bin, iperf3, loadgen, duration, reps, 
     if nginx_stream:
         pm.stop(nginx_stream)
 
+    for name in specs:
+        if os.path.exists(f"/proc/{pids[name]}"):
+            results["targets"][name]["rss_after_kb"] = rss_kb(pids[name])
+
+    # Idle connections on a FRESH process each time: after load (or an earlier repetition) the allocator
+    # keeps freed pages, and the RSS growth would read as ~0 per connection.
     for rep in range(reps):
         for name in idle_targets:
-            r = measured(results, f"idle {name}", idle_connections, specs[name]["port"], args.idle_count, pids[name])
+            if name in running:
+                pm.stop(running.pop(name))
+            fresh = start_targets(results, specs, pm, tmp, proxy_cpu, only={name})
+            if name not in fresh:
+                continue
+            time.sleep(1.0)
+            r = measured(results, f"idle {name}", idle_connections, specs[name]["port"], args.idle_count, fresh[name].pid)
+            pm.stop(fresh[name])
             if r:
                 r.update({"target": name, "rep": rep})
                 results["idle_runs"].append(r)
                 prog.step(f"rep{rep} {name:<14} {r['alive']}/{args.idle_count} idle open, "
                           f"{(r['bytes_per_conn'] or 0):.0f} B/conn")
-            time.sleep(0.5)  # let the proxy reap the closed connections before the next one
-
-    for name in specs:
-        if os.path.exists(f"/proc/{pids[name]}"):
-            results["targets"][name]["rss_after_kb"] = rss_kb(pids[name])
 
 
 def measured(results, what, fn, *a):

@@ -20,7 +20,7 @@ public static class Program
         using var doc = JsonDocument.Parse(File.ReadAllText(args[0]));
         var result = new BenchResult(doc.RootElement);
         var prefix = args[1];
-        var written = new List<string>();
+        var written = new List<string?>();
         var title = $"{result.Mode} run {result.Started} on {result.Host}";
 
         using var cpu = new GroupedBars("Proxy CPU per request, µs (lower is better)", title);
@@ -53,7 +53,7 @@ public static class Program
         idle.AddGroup("per connection", result.ProxyTargets, t => result.Idle(t, "bytes_per_conn"));
         written.Add(idle.Save(prefix + "-idle-conn.png"));
 
-        foreach (var w in written)
+        foreach (var w in written.OfType<string>())
         {
             Console.WriteLine(w);
         }
@@ -158,8 +158,13 @@ internal sealed class GroupedBars(string title, string subtitle) : IDisposable
         }
     }
 
-    public string Save(string path)
+    /// <summary>Writes the PNG; a chart with no figures (scenario skipped) is not written and yields null.</summary>
+    public string? Save(string path)
     {
+        if (_bars.Count == 0)
+        {
+            return null;
+        }
         _plot.Add.Bars(_bars);
         _plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             _ticks.Select(t => t.Position).ToArray(), _ticks.Select(t => t.Label).ToArray());

@@ -181,7 +181,7 @@ def render_md(res):
                        f"{fmt(x['rss_before_kb'], 1, 1 / 1024)} | {fmt(x['rss_with_idle_kb'], 1, 1 / 1024)} | {fmt(x['alive'], 0)} |")
     out += na_rows(res, "idle", 6) + [""]
 
-    out += ["## Footprint and start-up", "", "| target | binary bytes | RSS idle MB | RSS after runs MB | exec → first proxied 200, ms |",
+    out += ["## Footprint and start-up", "", "| target | binary bytes | RSS idle MB | RSS after load MB | exec → first proxied 200, ms |",
             "|---|---|---|---|---|"]
     for t in order:
         x = res["targets"][t]
