@@ -37,6 +37,9 @@ REQUIRED=(
   "file:/usr/include/zlib.h:zlib1g-dev"
   # the container runtimes' default seccomp profile (RuntimeDefault), for the confinement tests
   "file:/usr/share/containers/seccomp.json:golang-github-containers-common"
+  # bench peers (./build.sh bench): one TCP stream, nginx's TCP proxy
+  "iperf3:iperf3"
+  "file:/usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream"
 )
 
 have_probe() {
@@ -241,7 +244,9 @@ EOF
 # bench
 # ---------------------------------------------------------------------------------------------
 cmd_bench() {
-  # ./build.sh bench [--quick] [--pin] [...]: publish, then bench/run.sh (peers measured in the same run)
+  # ./build.sh bench [--quick] [--pin] [...]: packages (iperf3, nginx stream module, ...), the AOT binary,
+  # then bench/run.sh, which builds the load generator, chart renderer and YARP peer into out/bench/
+  # and measures every peer in the same run. Results: bench/results/<date>-<host>-<mode>.{json,md,*.png}
   cmd_setup
   cmd_publish
   "$ROOT/bench/run.sh" "$@"

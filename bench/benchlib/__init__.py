@@ -1,0 +1,2 @@
+"""Helpers of bench/run.py: processes and /proc accounting (procs), one measurement each (measure),
+summaries and the markdown report (report)."""
