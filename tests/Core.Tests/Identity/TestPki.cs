@@ -12,19 +12,22 @@ namespace Sidecar.Core.Tests.Identity;
 internal sealed class TestPki
 {
     private readonly X509Certificate2 _caWithKey;
+    private readonly X509SignatureGenerator _signer;
 
     public TestPki(string name = "test-root", bool ecdsa = false)
     {
         var now = DateTimeOffset.UtcNow;
         if (ecdsa)
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             _caWithKey = CreateCa(new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256), now);
+            _signer = X509SignatureGenerator.CreateForECDsa(key);
         }
         else
         {
-            using var key = RSA.Create(2048);
+            var key = RSA.Create(2048);
             _caWithKey = CreateCa(new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), now);
+            _signer = X509SignatureGenerator.CreateForRSA(key, RSASignaturePadding.Pkcs1);
         }
         Root = X509CertificateLoader.LoadCertificate(_caWithKey.RawData);
     }
@@ -39,7 +42,7 @@ internal sealed class TestPki
     {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+        return request.CreateSelfSigned(now.AddDays(-30), now.AddYears(5));
     }
 
     /// <summary>A leaf with a SPIFFE URI SAN (and optional DNS SAN), as PEM chain + PEM key.</summary>
@@ -67,7 +70,8 @@ internal sealed class TestPki
             request.CertificateExtensions.Add(san.Build());
             var serial = RandomNumberGenerator.GetBytes(16);
             serial[0] &= 0x7F;
-            var leaf = request.Create(_caWithKey, notBefore ?? now.AddMinutes(-5), notAfter ?? now.AddDays(1), serial);
+            // The generator form signs with the CA key whatever the leaf's key type (an ECDSA leaf under an RSA root is common).
+            var leaf = request.Create(_caWithKey.SubjectName, _signer, notBefore ?? now.AddMinutes(-5), notAfter ?? now.AddDays(1), serial);
             var keyPem = key.ExportPkcs8PrivateKeyPem();
             return (leaf.ExportCertificatePem() + "\n", keyPem, leaf);
         }
