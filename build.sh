@@ -30,6 +30,7 @@ REQUIRED=(
   "h2load:nghttp2-client"
   "nft:nftables"
   "curl:curl"
+  "openssl:openssl"
   "py:websockets:python3-websockets"
   "file:/usr/include/zlib.h:zlib1g-dev"
 )
