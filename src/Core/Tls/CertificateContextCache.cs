@@ -15,5 +15,9 @@ internal static class CertificateContextCache
 
     public static SslStreamCertificateContext Get(WorkloadCertificate certificate) =>
         // offline: intermediates come from the mounted chain; never fetch AIA URLs from a data-plane process.
-        Contexts.GetValue(certificate, static c => SslStreamCertificateContext.Create(c.Leaf, c.Intermediates, offline: true));
+        // trust: the acceptable-CA list a server sends in CertificateRequest comes from the mesh bundle. Without it
+        // SslStream builds that list from the system root store on every handshake that requests a client certificate.
+        Contexts.GetValue(certificate, static c => SslStreamCertificateContext.Create(
+            c.Leaf, c.Intermediates, offline: true,
+            trust: SslCertificateTrust.CreateForX509Collection(c.TrustBundle.Roots, sendTrustInHandshake: true)));
 }

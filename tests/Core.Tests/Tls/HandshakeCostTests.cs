@@ -14,6 +14,7 @@ namespace Sidecar.Core.Tests.Tls;
 /// bounds only (a 2-core shared machine), the figures go to the test output.
 /// </summary>
 [Trait("Category", "Perf")]
+[Collection(nameof(HandshakeCostTests))]
 public sealed class HandshakeCostTests(ITestOutputHelper output)
 {
     private static TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime;
@@ -177,3 +178,7 @@ public sealed class HandshakeCostTests(ITestOutputHelper output)
         Assert.True(fresh + reused >= 6, text);
     }
 }
+
+/// <summary>CPU figures are per process, so these tests must not share the process with other running tests.</summary>
+[CollectionDefinition(nameof(HandshakeCostTests), DisableParallelization = true)]
+public sealed class HandshakeCostCollection;
