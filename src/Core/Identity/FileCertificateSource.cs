@@ -114,7 +114,13 @@ public sealed class FileCertificateSource : ICertificateSource, IDisposable
             }
 
             var digest = Digest(chain, key, root);
-            if (SameDigest(digest, _loadedDigest)) return;
+            if (SameDigest(digest, _loadedDigest))
+            {
+                // Back to the files in service (e.g. after a brief mid-swap outage): the next problem is news again.
+                _rejectedDigest = null;
+                LastError = CertificateLoadError.None;
+                return;
+            }
             // Refused content is not re-parsed on every re-check, except a not-yet-valid certificate: time fixes that one.
             if (SameDigest(digest, _rejectedDigest) && LastError != CertificateLoadError.NotYetValid) return;
 

@@ -12,20 +12,21 @@ public readonly struct SpiffeId : IEquatable<SpiffeId>
     public const int MaxLength = 2048;
 
     private readonly string? _value;
-    private readonly int _trustDomainLength;
+    private readonly string? _trustDomain;
 
-    private SpiffeId(string value, int trustDomainLength)
+    private SpiffeId(string value, string trustDomain)
     {
         _value = value;
-        _trustDomainLength = trustDomainLength;
+        _trustDomain = trustDomain;
     }
 
     public bool IsEmpty => _value is null;
 
-    public TrustDomain TrustDomain => _value is null ? default : TrustDomain.FromValidated(_value.Substring(Scheme.Length, _trustDomainLength));
+    /// <summary>Kept as its own string so authorization checks per request do not cut it out of the ID again.</summary>
+    public TrustDomain TrustDomain => _trustDomain is null ? default : TrustDomain.FromValidated(_trustDomain);
 
     /// <summary>The path including its leading slash, or empty (an ID may name the trust domain itself).</summary>
-    public ReadOnlySpan<char> Path => _value is null ? default : _value.AsSpan(Scheme.Length + _trustDomainLength);
+    public ReadOnlySpan<char> Path => _value is null ? default : _value.AsSpan(Scheme.Length + _trustDomain!.Length);
 
     /// <summary>Parses and validates <paramref name="input"/>; the checks run in the order of the spec's sections.</summary>
     public static SpiffeIdError TryParse(string? input, out SpiffeId id)
@@ -50,7 +51,7 @@ public readonly struct SpiffeId : IEquatable<SpiffeId>
         // All remaining characters are ASCII, so the char count is the byte count.
         if (input.Length > MaxLength) return SpiffeIdError.TooLong;
 
-        id = new SpiffeId(input, trustDomain.Length);
+        id = new SpiffeId(input, trustDomain.ToString());
         return SpiffeIdError.None;
     }
 

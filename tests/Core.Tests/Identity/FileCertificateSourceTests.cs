@@ -157,6 +157,29 @@ public sealed partial class FileCertificateSourceTests : IDisposable
     }
 
     [Fact]
+    public void EachOutageIsReportedOnceAndRecoveryClearsIt()
+    {
+        var first = NewCert();
+        WriteSet(_dir, first.Chain, first.Key, _pki.RootPem);
+        // A long debounce keeps watcher-driven reloads out of the way; Reload() is called by hand.
+        using var source = FileCertificateSource.Start(Options(_dir) with { Debounce = TimeSpan.FromMinutes(10) });
+        var key = Path.Combine(_dir, "key.pem");
+        for (var outage = 1; outage <= 2; outage++)
+        {
+            File.Move(key, key + ".away");
+            source.Reload();
+            source.Reload();
+            Assert.Equal(outage, source.Rejections); // once per outage, however often it is re-checked
+            Assert.Equal(CertificateLoadError.FileUnreadable, source.LastError);
+            Assert.Equal(first.Serial, source.Current!.SerialNumber);
+            File.Move(key + ".away", key);
+            source.Reload();
+            Assert.Equal(CertificateLoadError.None, source.LastError);
+        }
+        Assert.Equal(1, source.Reloads); // the same files came back: nothing was rebuilt
+    }
+
+    [Fact]
     public async Task BurstsOfWritesCoalesceIntoOneReload()
     {
         var first = NewCert();
