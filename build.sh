@@ -32,6 +32,7 @@ REQUIRED=(
   "nft:nftables"
   "file:/usr/lib/x86_64-linux-gnu/libnftables.so.1:libnftables1"
   "curl:curl"
+  "openssl:openssl"
   "py:websockets:python3-websockets"
   "py:hpack:python3-hpack"
   "file:/usr/include/zlib.h:zlib1g-dev"
