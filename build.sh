@@ -134,7 +134,7 @@ cmd_test() {
   local results="$ROOT/TestResults"
   rm -rf "$results"; mkdir -p "$results"
   local projects=() p name
-  mapfile -t projects < <(find tests -name '*.csproj' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
+  mapfile -t projects < <({ find tests -name '*.csproj' -not -path '*/bin/*' -not -path '*/obj/*'; echo bench/Bench.Tests/Bench.Tests.csproj; } | sort)
   if [ "${#projects[@]}" -eq 0 ]; then log "no test projects found"; echo "0 passed, 0 failed"; return 1; fi
 
   local crashed=0
@@ -160,6 +160,16 @@ cmd_test() {
     v="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"; failed=$((failed + ${v:-0}))
     v="$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")"; total=$((total + ${v:-0}))
   done
+  # the bench harness's python accounting (bench/benchlib) has unit tests of its own
+  local pyout pyran pyfailed
+  pyout="$(cd bench && /usr/bin/python3 -m unittest discover -s tests 2>&1)" || true
+  printf '%s\n' "$pyout" | tail -n 3 >&2
+  pyran="$(sed -n 's/^Ran \([0-9]*\) tests\?.*/\1/p' <<<"$pyout" | head -n1)"
+  pyfailed="$(grep -o '\(failures\|errors\)=[0-9]*' <<<"$pyout" | cut -d= -f2 | awk '{s+=$1} END {print s+0}')"
+  if [ -z "$pyran" ]; then pyran=0; pyfailed=1; log "test: bench python unit tests did not run"; fi
+  pyfailed="${pyfailed:-0}"
+  passed=$((passed + pyran - pyfailed)); failed=$((failed + pyfailed))
+
   failed=$((failed + crashed))
   if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then rc=1; fi
   [ "$passed" -eq 0 ] && log "no test passed / no tests ran"
