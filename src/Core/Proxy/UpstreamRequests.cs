@@ -32,6 +32,10 @@ internal static class UpstreamRequests
         return cluster;
     }
 
+    /// <summary>The route's cluster when it has a single one (weighted routes are decided per request).</summary>
+    public static ClusterRuntime? PeekCluster(HttpChainRuntime chain, RouteActionModel action) =>
+        action.WeightedClusters.IsDefaultOrEmpty && chain.Snapshot.Clusters.TryGetValue(action.Cluster, out ClusterRuntime? c) ? c : null;
+
     /// <summary>An idle pooled HTTP/1.1 connection to a picked endpoint, or a new one (connect_timeout, circuit breaker).</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public static async ValueTask<(UpstreamConnection?, ProxyError)> GetHttp1ConnectionAsync(ClusterRuntime cluster, ProxyServices services, IPEndPoint? originalDestination, bool allowPooled = true)

@@ -155,7 +155,7 @@ internal sealed partial class Http2ProxyStream
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ProxyError> ReadHttp1ResponseHeadAsync(UpstreamConnection upstream, TimeSpan timeout)
+    private async ValueTask<ProxyError> ReadHttp1ResponseHeadAsync(UpstreamConnection upstream, TimeSpan timeout, bool allowSwitch = false)
     {
         PipeReader input = upstream.Input;
         Arm(timeout, input);
@@ -200,7 +200,7 @@ internal sealed partial class Http2ProxyStream
                 }
                 int code = _response.StatusCode;
                 // Interim 1xx answers are not forwarded on HTTP/2 (a 101 cannot happen on HTTP/2 at all).
-                if (code == 101) return ProxyError.UpstreamProtocolError;
+                if (code == 101) return allowSwitch ? ProxyError.None : ProxyError.UpstreamProtocolError;
                 if (code >= 200) return ProxyError.None;
             }
         }

@@ -131,11 +131,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
                 return true;
             }
             RouteActionModel action = route.Action!;
-            if (Head.IsConnect && !action.AllowConnect && !(Head.HasProtocol && action.AllowWebSocket))
-            {
-                await ReplyLocalAsync(ProxyError.UpgradeFailed);
-                return true;
-            }
+            if (Head.IsConnect) return await ConnectAsync(route, vhost!, action);
             await ExchangeAsync(route, vhost!, action);
             return true;
         }
@@ -147,6 +143,25 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
             else if (!EndStreamSent && !IsReset && !ResetSent) _connection.ResetStream(this, Http2ErrorCode.InternalError);
             await _connection.FlushAsync();
         }
+    }
+
+    /// <summary>
+    /// CONNECT as the route allows it: terminated here (connect_config), extended CONNECT for WebSocket
+    /// (RFC 8441) translated to an HTTP/1.1 upgrade, or forwarded as CONNECT to an HTTP/2 upstream.
+    /// </summary>
+    private async ValueTask<bool> ConnectAsync(RouteModel route, VirtualHostModel vhost, RouteActionModel action)
+    {
+        if (Head.HasProtocol)
+        {
+            if (!action.AllowWebSocket || !Head.Protocol.SequenceEqual("websocket"u8)) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+            if (UpstreamRequests.PeekCluster(Chain, action) is { } c && c.UsesHttp2(downstreamIsHttp2: true)) return await ExchangeAsync(route, vhost, action);
+            return await WebSocketToHttp1Async(route, vhost, action);
+        }
+        if (!action.AllowConnect) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+        if (action.TerminateConnect) return await TerminateConnectAsync(action);
+        // Forwarding CONNECT needs a stream upstream: HTTP/2 clusters only (HTTP/1.1 would need a tunnel of its own).
+        if (UpstreamRequests.PeekCluster(Chain, action) is { } h2 && h2.UsesHttp2(downstreamIsHttp2: true)) return await ExchangeAsync(route, vhost, action);
+        return await ReplyLocalAsync(ProxyError.UpgradeFailed);
     }
 
     /// <summary>One upstream exchange with the retries the route allows for bodiless requests.</summary>

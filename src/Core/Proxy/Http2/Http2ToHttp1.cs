@@ -76,6 +76,41 @@ internal static class Http2ToHttp1
         w.Write("\r\n"u8);
     }
 
+    /// <summary>RFC 8441 §5 in reverse: the extended CONNECT becomes the RFC 6455 §4.1 opening handshake.</summary>
+    public static void WriteWebSocketUpgrade(PipeWriter w, Http2Head req, RouteModel route, VirtualHostModel vhost,
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+    {
+        w.Write("GET "u8);
+        WritePath(w, req.PathAndQuery, route, action);
+        w.Write(" HTTP/1.1\r\nhost: "u8);
+        if (action.HostRewriteLiteral is { } host) WriteAscii(w, host);
+        else w.Write(req.Authority);
+        w.Write("\r\nconnection: upgrade\r\nupgrade: websocket\r\n"u8);
+        bool hasKey = false;
+        for (int i = 0; i < req.HeaderCount; i++)
+        {
+            if (i == req.HostIndex) continue;
+            ReadOnlySpan<byte> name = req.GetHeaderName(i);
+            if (name.SequenceEqual("sec-websocket-key"u8)) hasKey = true;
+            w.Write(name);
+            w.Write(": "u8);
+            w.Write(req.GetHeaderValue(i));
+            w.Write("\r\n"u8);
+        }
+        if (!hasKey)
+        {
+            // RFC 8441 clients send no key; the HTTP/1.1 server requires one (its accept value is not forwarded).
+            Span<byte> nonce = stackalloc byte[16];
+            Random.Shared.NextBytes(nonce);
+            w.Write("sec-websocket-key: "u8);
+            Span<byte> b64 = w.GetSpan(24);
+            System.Buffers.Text.Base64.EncodeToUtf8(nonce, b64, out _, out int written);
+            w.Advance(written);
+            w.Write("\r\n"u8);
+        }
+        w.Write("x-forwarded-proto: http\r\n\r\n"u8);
+    }
+
     /// <summary>Request trailers become the chunked trailer section (RFC 9112 §7.1.2).</summary>
     public static void WriteLastChunk(PipeWriter w, Http2Head? trailers)
     {
