@@ -122,22 +122,30 @@ public abstract partial class Http2Connection : IDisposable
                     break;
                 }
                 Http2FrameError error = default;
-                while (true)
+                Http2Output.BeginBatch();
+                try
                 {
-                    Http2ReadStatus status = Http2FrameReader.TryRead(ref buffer, Options.MaxFrameSize, out Http2FrameHeader header, out ReadOnlySequence<byte> payload);
-                    if (status == Http2ReadStatus.Incomplete) break;
-                    if (status == Http2ReadStatus.FrameTooLarge)
+                    while (true)
                     {
-                        error = Http2FrameError.Connection(Http2ErrorCode.FrameSizeError, "frame larger than SETTINGS_MAX_FRAME_SIZE");
-                        break;
+                        Http2ReadStatus status = Http2FrameReader.TryRead(ref buffer, Options.MaxFrameSize, out Http2FrameHeader header, out ReadOnlySequence<byte> payload);
+                        if (status == Http2ReadStatus.Incomplete) break;
+                        if (status == Http2ReadStatus.FrameTooLarge)
+                        {
+                            error = Http2FrameError.Connection(Http2ErrorCode.FrameSizeError, "frame larger than SETTINGS_MAX_FRAME_SIZE");
+                            break;
+                        }
+                        error = HandleFrame(header, payload);
+                        if (error.IsError && !error.IsStreamError) break;
+                        if (error.IsStreamError)
+                        {
+                            ResetStreamById(header.StreamId, error.Code);
+                            error = default;
+                        }
                     }
-                    error = HandleFrame(header, payload);
-                    if (error.IsError && !error.IsStreamError) break;
-                    if (error.IsStreamError)
-                    {
-                        ResetStreamById(header.StreamId, error.Code);
-                        error = default;
-                    }
+                }
+                finally
+                {
+                    Http2Output.EndBatch();
                 }
                 _input.AdvanceTo(buffer.Start, buffer.End);
                 if (error.IsError)

@@ -159,6 +159,7 @@ public sealed class Http2Output
     /// </summary>
     public Task FlushAsync()
     {
+        if (t_batchDepth > 0 && DeferToBatch()) return Task.CompletedTask;
         lock (_lock)
         {
             if (_flushing)
@@ -169,6 +170,44 @@ public sealed class Http2Output
             _flushing = true;
         }
         return FlushLoopAsync();
+    }
+
+    // ---- flush batching ----
+    // A read loop that handles a buffer full of frames (many streams' HEADERS, many responses) would
+    // otherwise flush — one send syscall — per stream, on its own connection and on the connections
+    // its streams write to. Inside a batch, flushes on this thread are only noted; the batch's end
+    // flushes each touched output once. Thread-static, so it costs nothing to pass around and never
+    // makes one thread wait for another.
+    [ThreadStatic] private static int t_batchDepth;
+    [ThreadStatic] private static Http2Output?[]? t_pending;
+    [ThreadStatic] private static int t_pendingCount;
+    private bool _deferred;
+
+    /// <summary>Starts a batch on this thread (nestable).</summary>
+    public static void BeginBatch() => t_batchDepth++;
+
+    /// <summary>Ends a batch; the outermost end flushes every output that asked for a flush meanwhile.</summary>
+    public static void EndBatch()
+    {
+        if (--t_batchDepth > 0) return;
+        // Flushing may resume waiting streams inline, which may start (and end) batches of their own.
+        while (t_pendingCount > 0)
+        {
+            Http2Output output = t_pending![--t_pendingCount]!;
+            t_pending[t_pendingCount] = null;
+            output._deferred = false;
+            output.Kick();
+        }
+    }
+
+    private bool DeferToBatch()
+    {
+        if (_deferred) return true;
+        t_pending ??= new Http2Output?[16];
+        if (t_pendingCount == t_pending.Length) return false;
+        _deferred = true;
+        t_pending[t_pendingCount++] = this;
+        return true;
     }
 
     /// <summary>Starts a flush nobody waits for (control frames, window updates).</summary>
