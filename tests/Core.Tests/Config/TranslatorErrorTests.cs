@@ -76,8 +76,10 @@ public sealed class TranslatorErrorTests
     [InlineData("cluster", ", health_checks: []", C + ".health_checks", "health")]
     [InlineData("cluster", ", lb_policy: RING_HASH", C + ".lb_policy", "unsupported value \"RING_HASH\"")]
     [InlineData("cluster", ", circuit_breakers: { thresholds: [{ priority: HIGH }] }", C + ".circuit_breakers.thresholds[0].priority", "HIGH")]
-    [InlineData("cluster", ", typed_extension_protocol_options: { envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: {} } } }",
-        C + ".typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].explicit_http_config.http2_protocol_options", "unsupported until HTTP/2 lands")]
+    [InlineData("cluster", ", typed_extension_protocol_options: { envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 0 } } } }",
+        C + ".typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].explicit_http_config.http2_protocol_options.max_concurrent_streams", "must be between 1 and")]
+    [InlineData("cluster", ", typed_extension_protocol_options: { envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: { allow_metadata: true } } } }",
+        C + ".typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].explicit_http_config.http2_protocol_options.allow_metadata", "unsupported field")]
     public void UnsupportedFeaturesNameTheirPath(string where, string fragment, string path, string message)
     {
         string yaml = where switch
