@@ -164,8 +164,8 @@ cmd_test() {
   local pyout pyran pyfailed
   pyout="$(cd bench && /usr/bin/python3 -m unittest discover -s tests 2>&1)" || true
   printf '%s\n' "$pyout" | tail -n 3 >&2
-  pyran="$(sed -n 's/^Ran \([0-9]*\) tests\?.*/\1/p' <<<"$pyout" | head -n1)"
-  pyfailed="$(grep -o '\(failures\|errors\)=[0-9]*' <<<"$pyout" | cut -d= -f2 | awk '{s+=$1} END {print s+0}')"
+  pyran="$({ sed -n 's/^Ran \([0-9]*\) tests\?.*/\1/p' <<<"$pyout" || true; } | head -n1)"
+  pyfailed="$({ grep -o '\(failures\|errors\)=[0-9]*' <<<"$pyout" || true; } | cut -d= -f2 | awk '{s+=$1} END {print s+0}')"
   if [ -z "$pyran" ]; then pyran=0; pyfailed=1; log "test: bench python unit tests did not run"; fi
   pyfailed="${pyfailed:-0}"
   passed=$((passed + pyran - pyfailed)); failed=$((failed + pyfailed))

@@ -64,10 +64,12 @@ public abstract partial class Http2Connection
                         : room <= 0 ? null : _congestionWaiters;
                     if (list is not null && !list.Contains(stream)) list.Add(stream);
                     stream.WaitingToSend = true;
+                    if (stream.SendStalledSinceMs == 0) Volatile.Write(ref stream.SendStalledSinceMs, Environment.TickCount64);
                     wait = true;
                 }
                 else
                 {
+                    stream.SendStalledSinceMs = 0;
                     int n = (int)Math.Min(room, data.Length);
                     bool last = endStream && n == data.Length;
                     stream.SendWindow -= n;
@@ -92,6 +94,17 @@ public abstract partial class Http2Connection
 
     /// <summary>Makes everything written so far go out.</summary>
     public Task FlushAsync() => Output.FlushAsync();
+
+    /// <summary>
+    /// Zero-window stall: the peer let a stream's window (or the connection's) sit at zero longer than
+    /// the stream idle timeout while we had data for it. The stream is reset (CANCEL) so its buffers and
+    /// upstream go; counted as <c>flow_control_stall_timeout</c>.
+    /// </summary>
+    public void ResetStalledStream(Http2Stream stream)
+    {
+        Stats.FlowControlStall.Increment();
+        ResetStream(stream, Http2ErrorCode.Cancel);
+    }
 
     /// <summary>Resets a stream from our side (RST_STREAM, §6.4) and fails its inbound body.</summary>
     public void ResetStream(Http2Stream stream, Http2ErrorCode code) => FailStream(stream, code, sendReset: true);

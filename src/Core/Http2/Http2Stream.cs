@@ -57,6 +57,15 @@ public abstract class Http2Stream
     /// <summary>Woken when send window opens, the output drains, or the stream is reset.</summary>
     internal ReusableSignal SendSignal { get; } = new();
     internal bool WaitingToSend;
+    /// <summary>When the current wait for send window began (ms, Environment.TickCount64), or 0.</summary>
+    internal long SendStalledSinceMs;
+
+    /// <summary>True when this stream has waited for flow-control window longer than <paramref name="limitMs"/>.</summary>
+    public bool IsSendStalled(long nowMs, long limitMs)
+    {
+        long since = Volatile.Read(ref SendStalledSinceMs);
+        return since != 0 && nowMs - since > limitMs;
+    }
 
     internal void Start(Http2Connection connection, int id, int receiveWindow, long sendWindow, Http2HeadKind headKind)
     {
@@ -74,6 +83,7 @@ public abstract class Http2Stream
         ResetCode = Http2ErrorCode.NoError;
         HasTrailers = false;
         WaitingToSend = false;
+        SendStalledSinceMs = 0;
         SendSignal.Reset();
         Head.Reset(headKind);
         Trailers.Reset(Http2HeadKind.Trailers);

@@ -148,7 +148,12 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     public void OnHeartbeat(long nowMs)
     {
         Http2Stream[] open = RentStreams(out int n);
-        for (int i = 0; i < n; i++) ((Http2ProxyStream)open[i]).OnHeartbeat(nowMs);
+        long stallMs = (long)Chain.Model.StreamIdleTimeout.TotalMilliseconds;
+        for (int i = 0; i < n; i++)
+        {
+            ((Http2ProxyStream)open[i]).OnHeartbeat(nowMs);
+            if (stallMs > 0 && open[i].IsSendStalled(nowMs, stallMs)) ResetStalledStream(open[i]);
+        }
         ArrayPool<Http2Stream>.Shared.Return(open, clearArray: true);
         if (!SettingsAcked && nowMs - SettingsSentAtMs > (long)Options.SettingsTimeout.TotalMilliseconds)
         {

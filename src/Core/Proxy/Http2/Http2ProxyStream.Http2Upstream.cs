@@ -60,7 +60,10 @@ internal sealed partial class Http2ProxyStream
                     return new Outcome(ProxyError.UpstreamRequestTimeout, CanRetry(retry, ProxyError.UpstreamRequestTimeout) && !hasBody, false);
                 }
                 // Refused streams were never processed: always safe to try again.
-                return new Outcome(ProxyError.UpstreamConnectionTermination, up.Refused || (CanRetry(retry, ProxyError.UpstreamConnectionTermination) && !hasBody), false);
+                // A refused stream's body (if any) was not consumed by the upstream, but it was consumed from
+                // the client's pipe: only a bodiless request can be sent again.
+                bool replayable = !hasBody;
+                return new Outcome(ProxyError.UpstreamConnectionTermination, replayable && CanRetry(retry, ProxyError.UpstreamConnectionTermination), false, Refused: up.Refused && replayable);
             }
             Http2Head response = up.Head;
             cluster.Stats.CountResponse(response.StatusCode);

@@ -180,6 +180,9 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
             // Only a request whose body ended with its head can be replayed.
             int attemptsLeft = EndStreamReceived && InboundDataBytes == 0 && retry is not null ? retry.NumRetries : 0;
             bool retried = false;
+            // A request the upstream provably never processed is retried once even without a retry policy
+            // (RFC 9113 §8.7: safe to retry), as Envoy's connection pool does for GOAWAY'd streams.
+            bool refusedRetryLeft = true;
             long start = Stopwatch.GetTimestamp();
             while (true)
             {
@@ -197,6 +200,12 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
                     cluster.Stats.UpstreamRqActive.Decrement();
                 }
                 if (outcome.Error == ProxyError.None) return true;
+                if (outcome.Refused && refusedRetryLeft && !IsReset)
+                {
+                    refusedRetryLeft = false;
+                    cluster.Stats.UpstreamRqRetry.Increment();
+                    continue;
+                }
                 if (outcome.Retry && attemptsLeft > 0 && !IsReset)
                 {
                     attemptsLeft--;
@@ -216,7 +225,8 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
         }
     }
 
-    private readonly record struct Outcome(ProxyError Error, bool Retry, bool ResponseStarted);
+    /// <param name="Refused">The upstream never processed the request (REFUSED_STREAM, or above a GOAWAY's last stream id).</param>
+    private readonly record struct Outcome(ProxyError Error, bool Retry, bool ResponseStarted, bool Refused = false);
 
     private static bool CanRetry(RetryPolicyModel? retry, ProxyError error) => retry is not null && error switch
     {

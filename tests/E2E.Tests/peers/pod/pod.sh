@@ -58,15 +58,16 @@ TRANSPARENT=false; INTERCEPT=REDIRECT
 CAPTURE_FLAGS=(-p 15001 -z 15006 -u $PROXY_UID -g $PROXY_UID -m $INTERCEPT -i '*' -x '' -b '*' -d 15090,15021,15020 --dual-stack)
 in_pod "$BIN" istio-iptables "${CAPTURE_FLAGS[@]}" > "$WORK/capture.out" 2>&1 || { cat "$WORK/capture.out"; exit 1; }
 in_pod "$BIN" istio-iptables "${CAPTURE_FLAGS[@]}" --dry-run > "$WORK/capture.nft" 2>&1 || true
-# What istio-iptables also does outside nftables and `sidecar istio-iptables` leaves to the caller:
-# policy routing for TPROXY (marked packets are delivered locally) and ::6, the IPv6 inbound
-# passthrough source, on lo (IPv6 has no loopback range like 127.0.0.0/8).
+# TPROXY's policy routing (marked packets delivered locally) is installed by `sidecar istio-iptables`
+# itself, as istio-iptables does; check it is there for both families.
 if [ "$MODE" = tproxy ]; then
   for fam in inet inet6; do
-    ip -n "$POD" -f $fam rule add fwmark 1337 lookup 133
-    ip -n "$POD" -f $fam route add local default dev lo table 133
+    ip -n "$POD" -f $fam rule show | grep -q "fwmark 0x539 lookup 133" || { echo "no $fam fwmark rule after istio-iptables"; exit 1; }
+    ip -n "$POD" -f $fam route show table 133 | grep -q "local default dev lo" || { echo "no $fam local route in table 133"; exit 1; }
   done
 fi
+# ::6, the IPv6 inbound passthrough source, on lo (IPv6 has no loopback range like 127.0.0.0/8): the
+# sidecar's injector sets it up in Istio; `sidecar istio-iptables` does not.
 ip -n "$POD" -6 addr add ::6/128 dev lo
 
 # --- the sidecar, as UID/GID 1337 (TPROXY's transparent listener needs CAP_NET_ADMIN, as istio-proxy has then)
