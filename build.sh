@@ -130,6 +130,7 @@ cmd_test() {
   fi
   export SIDECAR_BIN="${SIDECAR_BIN:-$ROOT/out/sidecar}"
   tests/Core.Tests/Config/fetch-envoy-protos.sh || log "fetch-envoy-protos FAILED: the upstream catalog check will fail in CI (skips locally)"
+  tests/E2E.Tests/peers/grpc/install.sh || log "grpc peer install FAILED: the gRPC E2E tests will fail"
 
   local results="$ROOT/TestResults"
   rm -rf "$results"; mkdir -p "$results"

@@ -115,7 +115,9 @@ public abstract partial class Http2Connection
 
     private Http2FrameError EndInbound(Http2Stream stream)
     {
-        if (stream.Head.ContentLength >= 0 && stream.InboundDataBytes != stream.Head.ContentLength)
+        // §8.1.1: a HEAD response or a 304 advertises the length of a body it never carries (RFC 9110 §8.6).
+        bool noContent = stream.BodylessResponseExpected || (!IsServer && stream.Head.StatusCode == 304);
+        if (stream.Head.ContentLength >= 0 && stream.InboundDataBytes != stream.Head.ContentLength && !(noContent && stream.InboundDataBytes == 0))
         {
             Stats.RxMessagingError.Increment();
             return Http2FrameError.Stream(Http2ErrorCode.ProtocolError, "body shorter than content-length");

@@ -40,6 +40,9 @@ public abstract class Http2Stream
     internal bool HeadReceived;
     internal bool EndStreamReceived;
     internal long InboundDataBytes;
+    /// <summary>The peer's message has no content whatever its content-length says (a response to HEAD,
+    /// RFC 9110 §9.3.2): END_STREAM without DATA is then not a content-length mismatch (RFC 9113 §8.1.1).</summary>
+    public bool BodylessResponseExpected { get; set; }
     /// <summary>How much more the peer may send before our next WINDOW_UPDATE (§6.9).</summary>
     internal int ReceiveWindow;
     /// <summary>Bytes the consumer has read and not yet returned to the peer as window.</summary>
@@ -74,6 +77,7 @@ public abstract class Http2Stream
         HeadReceived = false;
         EndStreamReceived = false;
         InboundDataBytes = 0;
+        BodylessResponseExpected = false;
         ReceiveWindow = receiveWindow;
         ReceiveCredit = 0;
         SendWindow = sendWindow;

@@ -157,13 +157,22 @@ public sealed class Http2UpstreamStream : Http2Stream
     /// <summary>The upstream refused the stream (REFUSED_STREAM or above a GOAWAY's last id): not processed, safe to retry.</summary>
     public bool Refused { get; private set; }
 
+    /// <summary>The response HEADERS carried END_STREAM (a headers-only or gRPC trailers-only response). Recorded
+    /// before <see cref="HeadSignal"/> is set: the waiter may run before the read loop marks the stream ended.</summary>
+    public bool HeadEndedStream { get; private set; }
+
     protected override void OnStart()
     {
         Refused = false;
+        HeadEndedStream = false;
         HeadSignal.Reset();
     }
 
-    protected internal override void OnHeadersReceived(bool endStream) => HeadSignal.Set();
+    protected internal override void OnHeadersReceived(bool endStream)
+    {
+        HeadEndedStream = endStream;
+        HeadSignal.Set();
+    }
 
     protected internal override void OnReset(Http2ErrorCode code)
     {

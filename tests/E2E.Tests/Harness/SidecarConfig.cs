@@ -6,7 +6,8 @@ namespace Sidecar.E2E.Tests.Harness;
 public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null);
 
 public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s", string Type = "STATIC",
-    string Host = "127.0.0.1", string LbPolicy = "ROUND_ROBIN", int Endpoints = 1, int? MaxConnections = null);
+    string Host = "127.0.0.1", string LbPolicy = "ROUND_ROBIN", int Endpoints = 1, int? MaxConnections = null,
+    bool Http2 = false);
 
 /// <summary>
 /// Builds an Envoy v3 bootstrap (static_resources) YAML the way Envoy users write it:
@@ -24,7 +25,8 @@ public sealed class SidecarConfig
     /// <summary>Adds an HTTP listener on a fresh free port and returns the port.</summary>
     public int AddHttpListener(IEnumerable<RouteSpec> routes, string statPrefix = "ingress_http",
         string? requestHeadersTimeout = null, int? maxRequestHeadersKb = null, bool websocket = false,
-        string? drainTimeout = null, long? maxRequestBytes = null, int? http2MaxConcurrentStreams = null)
+        string? drainTimeout = null, long? maxRequestBytes = null, int? http2MaxConcurrentStreams = null,
+        string codecType = "AUTO", string? http2Options = null, string? idleTimeout = null)
     {
         var port = TestEnv.FreePort();
         var o = _listeners;
@@ -37,8 +39,11 @@ public sealed class SidecarConfig
         L(o, 8, "typed_config:");
         L(o, 10, "\"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
         L(o, 10, $"stat_prefix: {statPrefix}");
-        L(o, 10, "codec_type: AUTO");
+        L(o, 10, $"codec_type: {codecType}");
         if (http2MaxConcurrentStreams is int h2Max) L(o, 10, $"http2_protocol_options: {{ max_concurrent_streams: {h2Max} }}");
+        // http2Options: the inside of an http2_protocol_options flow map, e.g. "max_outbound_control_frames: 100"
+        else if (http2Options != null) L(o, 10, $"http2_protocol_options: {{ {http2Options} }}");
+        if (idleTimeout != null) L(o, 10, $"common_http_protocol_options: {{ idle_timeout: {idleTimeout} }}");
         if (requestHeadersTimeout != null) L(o, 10, $"request_headers_timeout: {requestHeadersTimeout}");
         if (maxRequestHeadersKb != null) L(o, 10, $"max_request_headers_kb: {maxRequestHeadersKb}");
         if (drainTimeout != null) L(o, 10, $"drain_timeout: {drainTimeout}");
@@ -103,6 +108,13 @@ public sealed class SidecarConfig
         L(o, 4, $"type: {c.Type}");
         L(o, 4, $"connect_timeout: {c.ConnectTimeout}");
         L(o, 4, $"lb_policy: {c.LbPolicy}");
+        if (c.Http2)
+        {
+            L(o, 4, "typed_extension_protocol_options:");
+            L(o, 6, "envoy.extensions.upstreams.http.v3.HttpProtocolOptions:");
+            L(o, 8, "\"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+            L(o, 8, "explicit_http_config: { http2_protocol_options: {} }");
+        }
         if (c.MaxConnections is int maxCx)
         {
             L(o, 4, "circuit_breakers:");

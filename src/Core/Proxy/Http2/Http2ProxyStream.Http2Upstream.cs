@@ -40,6 +40,7 @@ internal sealed partial class Http2ProxyStream
 
         bool hasBody = !(EndStreamReceived && InboundDataBytes == 0);
         (Http2UpstreamStream up, IBufferWriter<byte> block) = connection.BeginRequest();
+        up.BodylessResponseExpected = Head.Method.SequenceEqual("HEAD"u8);
         Http2Fields.RequestToHttp2(connection.Output.Encoder, block, Head, route, vhost, action, Chain, _connection.ClientAddress);
         connection.EndRequestHeaders(up, endStream: !hasBody);
         _upstreamStream = up;
@@ -67,7 +68,7 @@ internal sealed partial class Http2ProxyStream
             }
             Http2Head response = up.Head;
             cluster.Stats.CountResponse(response.StatusCode);
-            bool headersOnly = up.EndStreamReceived && up.InboundDataBytes == 0 && !up.HasTrailers;
+            bool headersOnly = up.HeadEndedStream;
             IBufferWriter<byte>? down = _connection.BeginHeaders(this);
             if (down is null) return new Outcome(ProxyError.None, false, true);
             Http2Fields.ResponseFromHttp2(_connection.Writer.Encoder, down, response, route, vhost, Chain, start);
