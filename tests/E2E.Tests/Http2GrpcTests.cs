@@ -14,7 +14,7 @@ public sealed class Http2GrpcTests(ITestOutputHelper output)
 
     private static async Task<Dictionary<string, string>> NodeEnv()
     {
-        var install = await Proc.Run("/bin/bash", [Path.Combine(GrpcDir, "install.sh")], TimeSpan.FromMinutes(6));
+        var install = await Proc.Run("/bin/bash", [Path.Combine(GrpcDir, "install.sh"), TestEnv.RepoRoot], TimeSpan.FromMinutes(6));
         Assert.True(install.ExitCode == 0, "grpc peer packages could not be installed (needs npm and network):\n" + install);
         return new() { ["NODE_PATH"] = Path.Combine(TestEnv.RepoRoot, ".cache", "grpc-peer", "node_modules") };
     }

@@ -109,6 +109,12 @@ public abstract partial class Http2Connection
     /// <summary>Resets a stream from our side (RST_STREAM, §6.4) and fails its inbound body.</summary>
     public void ResetStream(Http2Stream stream, Http2ErrorCode code) => FailStream(stream, code, sendReset: true);
 
+    /// <summary>
+    /// Resets <paramref name="stream"/> only if it is still stream <paramref name="expectedId"/>: for
+    /// callers on other threads holding a reference that may have been recycled as another stream since.
+    /// </summary>
+    public void ResetStream(Http2Stream stream, int expectedId, Http2ErrorCode code) => FailStream(stream, code, sendReset: true, expectedId);
+
     private void ResetStreamById(int streamId, Http2ErrorCode code)
     {
         Http2Stream? stream = FindStream(streamId);
@@ -128,11 +134,12 @@ public abstract partial class Http2Connection
         _resetByUsNext = (_resetByUsNext + 1) % _resetByUs.Length;
     }
 
-    private void FailStream(Http2Stream stream, Http2ErrorCode code, bool sendReset)
+    private void FailStream(Http2Stream stream, Http2ErrorCode code, bool sendReset, int expectedId = 0)
     {
         bool first;
         lock (Output.SyncRoot)
         {
+            if (expectedId != 0 && stream.Id != expectedId) return;
             first = !stream.IsReset && !stream.ResetSent;
             if (first)
             {

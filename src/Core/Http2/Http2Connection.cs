@@ -115,6 +115,7 @@ public abstract partial class Http2Connection : IDisposable
             while (true)
             {
                 ReadResult r = await _input.ReadAsync();
+                DrainRecycleQueue();
                 ReadOnlySequence<byte> buffer = r.Buffer;
                 if (r.IsCanceled && _closing)
                 {
@@ -170,6 +171,7 @@ public abstract partial class Http2Connection : IDisposable
             _closing = true;
             FailAllStreams(exitCode == Http2ErrorCode.NoError ? Http2ErrorCode.Cancel : exitCode);
             await Output.FlushAsync();
+            DrainRecycleQueue();
         }
     }
 
@@ -249,7 +251,7 @@ public abstract partial class Http2Connection : IDisposable
             _recentlyClosedNext = (_recentlyClosedNext + 1) % _recentlyClosed.Length;
         }
         Stats.StreamsActive.Decrement();
-        if (stream.Release()) Recycle(stream);
+        if (stream.Release()) QueueRecycle(stream);
         if (left == 0)
         {
             OnIdle();
@@ -260,7 +262,7 @@ public abstract partial class Http2Connection : IDisposable
     /// <summary>The stream's own work is finished (its task ended); releases that reference.</summary>
     public void CompleteStreamWork(Http2Stream stream)
     {
-        if (stream.Release()) Recycle(stream);
+        if (stream.Release()) QueueRecycle(stream);
     }
 
     private void RetireIfDone(Http2Stream stream)
@@ -283,6 +285,31 @@ public abstract partial class Http2Connection : IDisposable
             Http2Stream[] all = ArrayPool<Http2Stream>.Shared.Rent(Math.Max(1, count));
             _streams.Values.CopyTo(all, 0);
             return all;
+        }
+    }
+
+    // Streams whose two owners let go. They are recycled by the read loop, between two passes over
+    // received frames: a read loop that already looked a stream up (another thread may have reset it
+    // meanwhile) must never see that object come back as a different stream.
+    private readonly List<Http2Stream> _recycleQueue = [];
+
+    private void QueueRecycle(Http2Stream stream)
+    {
+        lock (Output.SyncRoot) _recycleQueue.Add(stream);
+    }
+
+    private void DrainRecycleQueue()
+    {
+        while (true)
+        {
+            Http2Stream s;
+            lock (Output.SyncRoot)
+            {
+                if (_recycleQueue.Count == 0) return;
+                s = _recycleQueue[^1];
+                _recycleQueue.RemoveAt(_recycleQueue.Count - 1);
+            }
+            Recycle(s);
         }
     }
 

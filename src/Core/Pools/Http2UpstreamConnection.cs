@@ -188,4 +188,7 @@ public sealed class Http2UpstreamStream : Http2Stream
 
     /// <summary>The downstream gave up: cancel the upstream stream (RST_STREAM CANCEL).</summary>
     public void Cancel() => Connection.ResetStream(this, Http2ErrorCode.Cancel);
+
+    /// <summary>Cancel from another flow that may hold a stale reference: only if this is still stream <paramref name="id"/>.</summary>
+    public void Cancel(int id) => Connection.ResetStream(this, id, Http2ErrorCode.Cancel);
 }

@@ -12,6 +12,14 @@ namespace Sidecar.Core.Proxy.Http2;
 internal sealed partial class Http2ProxyStream
 {
     private volatile Http2UpstreamStream? _upstreamStream;
+    private volatile int _upstreamStreamId;
+
+    /// <summary>Cancels the upstream stream of this exchange, if it is still that stream (callers run on other threads).</summary>
+    private void CancelUpstreamStream()
+    {
+        Http2UpstreamStream? up = _upstreamStream;
+        if (up is not null) up.Cancel(_upstreamStreamId);
+    }
 
     /// <summary>
     /// HTTP/2 request → HTTP/2 upstream: a stream on a pooled multiplexed connection. Fields are
@@ -43,6 +51,7 @@ internal sealed partial class Http2ProxyStream
         up.BodylessResponseExpected = Head.Method.SequenceEqual("HEAD"u8);
         Http2Fields.RequestToHttp2(connection.Output.Encoder, block, Head, route, vhost, action, Chain, _connection.ClientAddress);
         connection.EndRequestHeaders(up, endStream: !hasBody);
+        _upstreamStreamId = up.Id;
         _upstreamStream = up;
         endpoint.BeginRequest();
         ValueTask<bool> pump = hasBody ? PumpBodyToHttp2Async(connection, up) : new ValueTask<bool>(true);

@@ -88,7 +88,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
     {
         // Whatever the upstream is doing for this stream is no longer wanted.
         _activeUpstream?.Abort();
-        _upstreamStream?.Cancel();
+        CancelUpstreamStream();
         if (!_started) FinishWork();
     }
 
@@ -304,7 +304,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
         if (Interlocked.CompareExchange(ref _deadline, long.MaxValue, deadline) != deadline) return;
         _timedOut = true;
         _waitingReader?.CancelPendingRead();
-        _upstreamStream?.Cancel();
+        CancelUpstreamStream();
     }
 
     public void Dispose()

@@ -4,7 +4,8 @@
 set -euo pipefail
 GRPC_JS="@grpc/grpc-js@1.14.7"
 PROTO_LOADER="@grpc/proto-loader@0.8.1"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+# The repository root: the first argument (tests run a copy from their bin folder), else relative to this file.
+ROOT="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)}"
 DEST="$ROOT/.cache/grpc-peer"
 STAMP="$DEST/.installed-grpc-js-1.14.7-proto-loader-0.8.1"
 if [ -f "$STAMP" ] && [ -d "$DEST/node_modules/@grpc/grpc-js" ]; then
