@@ -45,7 +45,9 @@ internal sealed partial class Http1ProxySession
                 AttemptOutcome outcome;
                 try
                 {
-                    outcome = await AttemptAsync(route, vhost, action, cluster, start, retry, attemptsLeft > 0);
+                    outcome = cluster.UsesHttp2(downstreamIsHttp2: false)
+                        ? await AttemptHttp2Async(route, vhost, action, cluster, start, retry, attemptsLeft > 0)
+                        : await AttemptAsync(route, vhost, action, cluster, start, retry, attemptsLeft > 0);
                 }
                 finally
                 {

@@ -52,6 +52,26 @@ internal static class UpstreamRequests
         return context is null ? (null, error) : (new UpstreamConnection(context, endpoint, cluster), ProxyError.None);
     }
 
+    /// <summary>A multiplexed HTTP/2 connection with a reserved stream slot: one with room, or a new one.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public static async ValueTask<(Http2UpstreamConnection?, Balancing.EndpointState?, ProxyError)> GetHttp2ConnectionAsync(ClusterRuntime cluster, ProxyServices services, IPEndPoint? originalDestination)
+    {
+        Balancing.EndpointState? endpoint = cluster.PickEndpoint(originalDestination);
+        if (endpoint is null)
+        {
+            cluster.Stats.UpstreamCxNoneHealthy.Increment();
+            return (null, null, ProxyError.NoHealthyUpstream);
+        }
+        Http2UpstreamConnection? connection = cluster.Http2Pool.TryReserve(endpoint);
+        if (connection is not null) return (connection, endpoint, ProxyError.None);
+        var (context, error) = await ConnectAsync(cluster, endpoint, services);
+        if (context is null) return (null, endpoint, error);
+        connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats);
+        connection.Start();
+        if (!cluster.Http2Pool.Add(connection)) return (null, endpoint, ProxyError.UpstreamOverflow);
+        return (connection, endpoint, ProxyError.None);
+    }
+
     /// <summary>Opens a transport connection to <paramref name="endpoint"/> under the cluster's connection breaker, counting as Envoy does.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public static async ValueTask<(Microsoft.AspNetCore.Connections.ConnectionContext?, ProxyError)> ConnectAsync(ClusterRuntime cluster, Balancing.EndpointState endpoint, ProxyServices services)

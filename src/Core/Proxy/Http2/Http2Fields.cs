@@ -116,6 +116,60 @@ internal static class Http2Fields
         Adds(enc, block, rc.RequestHeaders);
     }
 
+    /// <summary>
+    /// An HTTP/1.1 request as an HTTP/2 block: Host becomes :authority, hop-by-hop fields (and those the
+    /// Connection field names) are dropped, `te` kept only as "trailers" (RFC 9113 §8.2.2).
+    /// </summary>
+    public static void RequestFromHttp1(HpackEncoder enc, IBufferWriter<byte> block, Http1Head req, RouteModel route, VirtualHostModel vhost,
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+    {
+        HttpConnectionManagerModel hcm = chain.Model;
+        RouteConfigModel rc = hcm.RouteConfig;
+        enc.Encode(":method"u8, req.Method, false, block);
+        enc.Encode(":scheme"u8, "http"u8, false, block);
+        RewrittenPath(enc, block, req.PathAndQuery, route, action);
+        if (action.HostRewriteLiteral is { } host) enc.Encode(":authority"u8, Encoding.ASCII.GetBytes(host), false, block);
+        else enc.Encode(":authority"u8, req.Authority, false, block);
+        bool appendXff = hcm.UseRemoteAddress;
+        for (int i = 0; i < req.HeaderCount; i++)
+        {
+            KnownHeader known = req.GetKnownHeader(i);
+            if (known is KnownHeader.Host or KnownHeader.XForwardedProto || KnownHeaders.IsHopByHop(known) || known == KnownHeader.TE) continue;
+            if (known == KnownHeader.Expect && req.ExpectContinue) continue;
+            if (appendXff && i == req.ForwardedForIndex) continue;
+            ReadOnlySpan<byte> name = req.GetHeaderName(i);
+            if (req.ConnectionNamesOthers && Http1HeadWriter.IsNamedByConnection(req, name)) continue;
+            if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            enc.Encode(name, req.GetHeaderValue(i), false, block);
+        }
+        if (req.TeTrailers) enc.Encode("te"u8, "trailers"u8, false, block);
+        enc.Encode("x-forwarded-proto"u8, "http"u8, false, block);
+        if (appendXff)
+        {
+            if (req.ForwardedForIndex >= 0)
+            {
+                ReadOnlySpan<byte> prior = req.GetHeaderValue(req.ForwardedForIndex);
+                byte[] joined = ArrayPool<byte>.Shared.Rent(prior.Length + 1 + clientAddress.Length);
+                prior.CopyTo(joined);
+                joined[prior.Length] = (byte)',';
+                clientAddress.CopyTo(joined.AsSpan(prior.Length + 1));
+                enc.Encode("x-forwarded-for"u8, joined.AsSpan(0, prior.Length + 1 + clientAddress.Length), false, block);
+                ArrayPool<byte>.Shared.Return(joined);
+            }
+            else enc.Encode("x-forwarded-for"u8, clientAddress, false, block);
+        }
+        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId)
+        {
+            Span<byte> id = stackalloc byte[36];
+            RequestIds.Write(id);
+            enc.Encode("x-request-id"u8, id, false, block);
+        }
+        if (action.Timeout > TimeSpan.Zero) Number(enc, block, "x-envoy-expected-rq-timeout-ms"u8, (long)action.Timeout.TotalMilliseconds);
+        Adds(enc, block, route.RequestHeaders);
+        Adds(enc, block, vhost.RequestHeaders);
+        Adds(enc, block, rc.RequestHeaders);
+    }
+
     private static void ProxyRequestFields(HpackEncoder enc, IBufferWriter<byte> block, Http2Head req, RouteActionModel action,
         HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
     {

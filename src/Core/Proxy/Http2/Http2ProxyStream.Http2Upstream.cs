@@ -30,21 +30,9 @@ internal sealed partial class Http2ProxyStream
     private async ValueTask<Outcome> AttemptHttp2Async(RouteModel route, VirtualHostModel vhost, RouteActionModel action,
         ClusterRuntime cluster, long start, RetryPolicyModel? retry)
     {
-        EndpointState? endpoint = cluster.PickEndpoint(_connection.OriginalDestination);
-        if (endpoint is null)
-        {
-            cluster.Stats.UpstreamCxNoneHealthy.Increment();
-            return new Outcome(ProxyError.NoHealthyUpstream, CanRetry(retry, ProxyError.NoHealthyUpstream), false);
-        }
-        Http2UpstreamConnection? connection = cluster.Http2Pool.TryReserve(endpoint);
-        if (connection is null)
-        {
-            var (context, error) = await UpstreamRequests.ConnectAsync(cluster, endpoint, _connection.Services);
-            if (context is null) return new Outcome(error, CanRetry(retry, error), false);
-            connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats);
-            connection.Start();
-            if (!cluster.Http2Pool.Add(connection)) return new Outcome(ProxyError.UpstreamOverflow, false, false);
-        }
+        (Http2UpstreamConnection? connection, EndpointState? endpoint, ProxyError connectError) =
+            await UpstreamRequests.GetHttp2ConnectionAsync(cluster, _connection.Services, _connection.OriginalDestination);
+        if (connection is null) return new Outcome(connectError, CanRetry(retry, connectError), false);
 
         bool hasBody = !(EndStreamReceived && InboundDataBytes == 0);
         (Http2UpstreamStream up, IBufferWriter<byte> block) = connection.BeginRequest();
@@ -53,7 +41,7 @@ internal sealed partial class Http2ProxyStream
         connection.EndRequestHeaders(up, endStream: !hasBody);
         _upstreamStreamId = up.Id;
         _upstreamStream = up;
-        endpoint.BeginRequest();
+        endpoint!.BeginRequest();
         ValueTask<bool> pump = hasBody ? PumpBodyToHttp2Async(connection, up) : new ValueTask<bool>(true);
         try
         {
