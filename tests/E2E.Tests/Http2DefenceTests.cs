@@ -71,6 +71,10 @@ public sealed class Http2DefenceTests(UpstreamFixture f, ITestOutputHelper outpu
     private async Task Attack(int port, Action<H2ProbeConnection> attack)
     {
         await using var c = await RawH2.Open(port);
+        // Finish the SETTINGS exchange first: the probe client acknowledges the server's SETTINGS from its
+        // reader, and that ACK landing inside a header block would (rightly) be a PROTOCOL_ERROR instead.
+        var handshake = new StringBuilder();
+        Assert.True(await RawH2.WaitFor(c, f => f.Type == FrameType.Settings && f.Has(FrameFlags.Ack), handshake) != null, handshake.ToString());
         attack(c);
         var log = new StringBuilder();
         var goAway = await RawH2.WaitFor(c, RawH2.IsGoAway, log);
