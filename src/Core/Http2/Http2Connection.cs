@@ -155,6 +155,8 @@ public abstract partial class Http2Connection : IDisposable
                     Stats.RxProtocolError.Increment();
                     OnConnectionError(error);
                     SendGoAway(error.Code);
+                    await Output.FlushAsync();
+                    await LingerAsync();
                     break;
                 }
                 await Output.FlushAsync();
@@ -184,6 +186,34 @@ public abstract partial class Http2Connection : IDisposable
         Output.Kick();
         if (code != Http2ErrorCode.NoError || ActiveStreams == 0) _input.CancelPendingRead();
     }
+
+    /// <summary>
+    /// After a connection error's GOAWAY: keep reading (and dropping) what the peer still sends for a
+    /// short while, so closing with unread bytes does not make the kernel answer with a TCP RST that can
+    /// overtake the GOAWAY (a "lingering close", as nghttp2 and Envoy do). Ends at the peer's EOF or after
+    /// <see cref="LingerTime"/> / <see cref="LingerBytes"/>.
+    /// </summary>
+    private async Task LingerAsync()
+    {
+        using var timeout = new CancellationTokenSource(LingerTime);
+        long drained = 0;
+        try
+        {
+            while (drained < LingerBytes)
+            {
+                ReadResult r = await _input.ReadAsync(timeout.Token);
+                drained += r.Buffer.Length;
+                _input.AdvanceTo(r.Buffer.End);
+                if (r.IsCompleted || timeout.IsCancellationRequested) return;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(1);
+    private const long LingerBytes = 1 << 20;
 
     /// <summary>Stops the read loop without a GOAWAY (transport gone or forced shutdown).</summary>
     public void Abort()
