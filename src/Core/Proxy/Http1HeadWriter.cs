@@ -143,7 +143,7 @@ internal static class Http1HeadWriter
         w.Write("\r\n"u8);
     }
 
-    private static void WritePath(PipeWriter w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
+    internal static void WritePath(PipeWriter w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
     {
         string? rewrite = action.PrefixRewrite;
         if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
@@ -209,7 +209,7 @@ internal static class Http1HeadWriter
         w.Write("\r\n"u8);
     }
 
-    private static void WriteAscii(PipeWriter w, string value)
+    internal static void WriteAscii(PipeWriter w, string value)
     {
         Span<byte> s = w.GetSpan(value.Length);
         int n = Encoding.ASCII.GetBytes(value, s);

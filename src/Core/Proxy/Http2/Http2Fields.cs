@@ -110,7 +110,8 @@ internal static class Http2Fields
             if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
             enc.Encode(name, req.GetHeaderValue(i), req.IsNeverIndexed(i), block);
         }
-        ProxyRequestFields(enc, block, req, action, hcm, clientAddress, appendXff);
+        ReadOnlySpan<byte> priorXff = req.ForwardedForIndex >= 0 ? req.GetHeaderValue(req.ForwardedForIndex) : default;
+        ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, action, hcm, clientAddress, appendXff);
         Adds(enc, block, route.RequestHeaders);
         Adds(enc, block, vhost.RequestHeaders);
         Adds(enc, block, rc.RequestHeaders);
@@ -143,57 +144,36 @@ internal static class Http2Fields
             enc.Encode(name, req.GetHeaderValue(i), false, block);
         }
         if (req.TeTrailers) enc.Encode("te"u8, "trailers"u8, false, block);
-        enc.Encode("x-forwarded-proto"u8, "http"u8, false, block);
-        if (appendXff)
-        {
-            if (req.ForwardedForIndex >= 0)
-            {
-                ReadOnlySpan<byte> prior = req.GetHeaderValue(req.ForwardedForIndex);
-                byte[] joined = ArrayPool<byte>.Shared.Rent(prior.Length + 1 + clientAddress.Length);
-                prior.CopyTo(joined);
-                joined[prior.Length] = (byte)',';
-                clientAddress.CopyTo(joined.AsSpan(prior.Length + 1));
-                enc.Encode("x-forwarded-for"u8, joined.AsSpan(0, prior.Length + 1 + clientAddress.Length), false, block);
-                ArrayPool<byte>.Shared.Return(joined);
-            }
-            else enc.Encode("x-forwarded-for"u8, clientAddress, false, block);
-        }
-        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId)
-        {
-            Span<byte> id = stackalloc byte[36];
-            RequestIds.Write(id);
-            enc.Encode("x-request-id"u8, id, false, block);
-        }
-        if (action.Timeout > TimeSpan.Zero) Number(enc, block, "x-envoy-expected-rq-timeout-ms"u8, (long)action.Timeout.TotalMilliseconds);
+        ReadOnlySpan<byte> priorXff = req.ForwardedForIndex >= 0 ? req.GetHeaderValue(req.ForwardedForIndex) : default;
+        ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, action, hcm, clientAddress, appendXff);
         Adds(enc, block, route.RequestHeaders);
         Adds(enc, block, vhost.RequestHeaders);
         Adds(enc, block, rc.RequestHeaders);
     }
 
-    private static void ProxyRequestFields(HpackEncoder enc, IBufferWriter<byte> block, Http2Head req, RouteActionModel action,
-        HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
+    /// <summary>
+    /// The fields the proxy adds to every request it forwards over HTTP/2: x-forwarded-proto, x-forwarded-for
+    /// (appended to the client's when use_remote_address), x-request-id when absent, the expected timeout.
+    /// </summary>
+    private static void ProxyRequestFields(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> priorXff, bool hasRequestId,
+        RouteActionModel action, HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
     {
         enc.Encode("x-forwarded-proto"u8, "http"u8, false, block);
         if (appendXff)
         {
-            if (req.ForwardedForIndex >= 0)
-            {
-                ReadOnlySpan<byte> prior = req.GetHeaderValue(req.ForwardedForIndex);
-                Span<byte> joined = stackalloc byte[Math.Min(prior.Length + 1 + clientAddress.Length, 4096)];
-                if (prior.Length + 1 + clientAddress.Length <= joined.Length)
-                {
-                    prior.CopyTo(joined);
-                    joined[prior.Length] = (byte)',';
-                    clientAddress.CopyTo(joined[(prior.Length + 1)..]);
-                    enc.Encode("x-forwarded-for"u8, joined, false, block);
-                }
-            }
+            if (priorXff.IsEmpty) enc.Encode("x-forwarded-for"u8, clientAddress, false, block);
             else
             {
-                enc.Encode("x-forwarded-for"u8, clientAddress, false, block);
+                int length = priorXff.Length + 1 + clientAddress.Length;
+                byte[] joined = ArrayPool<byte>.Shared.Rent(length);
+                priorXff.CopyTo(joined);
+                joined[priorXff.Length] = (byte)',';
+                clientAddress.CopyTo(joined.AsSpan(priorXff.Length + 1));
+                enc.Encode("x-forwarded-for"u8, joined.AsSpan(0, length), false, block);
+                ArrayPool<byte>.Shared.Return(joined);
             }
         }
-        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId)
+        if (!hasRequestId && hcm.GenerateRequestId)
         {
             Span<byte> id = stackalloc byte[36];
             RequestIds.Write(id);

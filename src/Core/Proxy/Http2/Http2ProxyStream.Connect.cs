@@ -29,16 +29,8 @@ internal sealed partial class Http2ProxyStream
             (upstream, ProxyError error) = await UpstreamRequests.GetHttp1ConnectionAsync(cluster, _connection.Services, _connection.OriginalDestination, allowPooled: false);
             if (upstream is null) return await ReplyLocalAsync(error);
             _activeUpstream = upstream;
-            IBufferWriter<byte>? block = _connection.BeginHeaders(this);
-            if (block is null) return false;
-            Http2Fields.Status(_connection.Writer.Encoder, block, 200);
-            _connection.Writer.Encoder.Encode("server"u8, Chain.ServerName, false, block);
-            _connection.EndHeaders(this, endStream: false);
-            Chain.Stats.CountResponse(200);
             cluster.Stats.CountResponse(200);
-            Chain.Stats.DownstreamCxUpgradesTotal.Increment();
-            await _connection.FlushAsync();
-            return await TunnelAsync(upstream);
+            return await AnswerTunnelAsync(upstream);
         }
         finally
         {
@@ -46,6 +38,21 @@ internal sealed partial class Http2ProxyStream
             if (upstream is not null) await upstream.DisposeAsync();
             cluster.State.ReleaseRequest();
         }
+    }
+
+    /// <summary>:status 200 without END_STREAM (the tunnel is open, §8.5), then the relay.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AnswerTunnelAsync(UpstreamConnection upstream)
+    {
+        IBufferWriter<byte>? block = _connection.BeginHeaders(this);
+        if (block is null) return false;
+        Http2Fields.Status(_connection.Writer.Encoder, block, 200);
+        _connection.Writer.Encoder.Encode("server"u8, Chain.ServerName, false, block);
+        _connection.EndHeaders(this, endStream: false);
+        Chain.Stats.CountResponse(200);
+        Chain.Stats.DownstreamCxUpgradesTotal.Increment();
+        await _connection.FlushAsync();
+        return await TunnelAsync(upstream);
     }
 
     /// <summary>Relays the stream's DATA to a raw upstream connection and back until both directions end.</summary>
@@ -148,15 +155,7 @@ internal sealed partial class Http2ProxyStream
                 Chain.Stats.CountResponse(code);
                 return framing == BodyFraming.None || await ForwardHttp1BodyAsync(upstream, framing);
             }
-            IBufferWriter<byte>? block = _connection.BeginHeaders(this);
-            if (block is null) return false;
-            Http2Fields.Status(_connection.Writer.Encoder, block, 200);
-            _connection.Writer.Encoder.Encode("server"u8, Chain.ServerName, false, block);
-            _connection.EndHeaders(this, endStream: false);
-            Chain.Stats.CountResponse(200);
-            Chain.Stats.DownstreamCxUpgradesTotal.Increment();
-            await _connection.FlushAsync();
-            return await TunnelAsync(upstream);
+            return await AnswerTunnelAsync(upstream);
         }
         finally
         {

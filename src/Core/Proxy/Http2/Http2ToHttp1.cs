@@ -16,10 +16,10 @@ internal static class Http2ToHttp1
         RouteConfigModel rc = hcm.RouteConfig;
         w.Write(req.Method);
         w.Write(" "u8);
-        WritePath(w, req.PathAndQuery, route, action);
+        Http1HeadWriter.WritePath(w, req.PathAndQuery, route, action);
         w.Write(" HTTP/1.1\r\nhost: "u8);
         // §8.3.1: :authority becomes Host; a route's host_rewrite_literal replaces it.
-        if (action.HostRewriteLiteral is { } host) WriteAscii(w, host);
+        if (action.HostRewriteLiteral is { } host) Http1HeadWriter.WriteAscii(w, host);
         else w.Write(req.Authority);
         w.Write("\r\n"u8);
         bool appendXff = hcm.UseRemoteAddress;
@@ -81,9 +81,9 @@ internal static class Http2ToHttp1
         RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
     {
         w.Write("GET "u8);
-        WritePath(w, req.PathAndQuery, route, action);
+        Http1HeadWriter.WritePath(w, req.PathAndQuery, route, action);
         w.Write(" HTTP/1.1\r\nhost: "u8);
-        if (action.HostRewriteLiteral is { } host) WriteAscii(w, host);
+        if (action.HostRewriteLiteral is { } host) Http1HeadWriter.WriteAscii(w, host);
         else w.Write(req.Authority);
         w.Write("\r\nconnection: upgrade\r\nupgrade: websocket\r\n"u8);
         bool hasKey = false;
@@ -151,29 +151,10 @@ internal static class Http2ToHttp1
         w.Write("\r\n"u8);
     }
 
-    private static void WritePath(PipeWriter w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
-    {
-        string? rewrite = action.PrefixRewrite;
-        if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
-        {
-            w.Write(path);
-            return;
-        }
-        int matched = Math.Min(route.Match.Value.Length, path.Length);
-        WriteAscii(w, rewrite);
-        w.Write(path[matched..]);
-    }
-
     private static void WriteAdds(PipeWriter w, HeaderMutationModel m)
     {
         if (m.Add.IsDefaultOrEmpty) return;
         foreach (HeaderValueOptionModel add in m.Add) w.Write(add.Line);
     }
 
-    private static void WriteAscii(PipeWriter w, string value)
-    {
-        Span<byte> s = w.GetSpan(value.Length);
-        int n = Encoding.ASCII.GetBytes(value, s);
-        w.Advance(n);
-    }
 }
