@@ -58,7 +58,7 @@ public sealed class DownstreamTlsContext
         ClientCertificateRequired = _options.RequireClientCertificate,
         EnabledSslProtocols = TlsVersions.ToSslProtocols(_options.MinimumVersion, _options.MaximumVersion),
         ApplicationProtocols = [.. _options.ApplicationProtocols],
-        CertificateChainPolicy = PeerCertificateVerifier.MeshChainPolicy(certificate.TrustBundle),
+        CertificateChainPolicy = PeerCertificateVerifier.MeshChainPolicy(_options.TrustBundle ?? certificate.TrustBundle),
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         RemoteCertificateValidationCallback = _validate,
         AllowRenegotiation = false,

@@ -27,6 +27,9 @@ public sealed record DownstreamTlsOptions
     public TlsVersion MinimumVersion { get; init; } = TlsVersion.Tls12;
 
     public TlsVersion MaximumVersion { get; init; } = TlsVersion.Tls13;
+
+    /// <summary>Roots to verify clients against; null uses the certificate source's mesh bundle (Istio ROOTCA).</summary>
+    public TrustBundle? TrustBundle { get; init; }
 }
 
 /// <summary>Envoy <c>UpstreamTlsContext</c>, the parts a mesh outbound cluster uses.</summary>
@@ -49,6 +52,12 @@ public sealed record UpstreamTlsOptions
 
     /// <summary>Roots to verify the server against; null uses the certificate source's mesh bundle (Istio ROOTCA).</summary>
     public TrustBundle? TrustBundle { get; init; }
+
+    /// <summary>
+    /// False when the context has no validation context: Envoy then accepts any server certificate (SIMPLE TLS
+    /// without a CA). Mesh clusters always carry ROOTCA, so this is only for explicitly unverified origination.
+    /// </summary>
+    public bool VerifyServer { get; init; } = true;
 }
 
 internal static class TlsVersions

@@ -12,12 +12,18 @@ namespace Sidecar.Core.Tls;
 public sealed class UpstreamTlsContext
 {
     private readonly UpstreamTlsOptions _options;
-    private readonly ICertificateSource _source;
+    private readonly ICertificateSource? _source;
     private readonly RemoteCertificateValidationCallback _validate;
     private volatile BuiltOptions? _built;
 
-    public UpstreamTlsContext(UpstreamTlsOptions options, ICertificateSource source)
+    /// <param name="source">The workload certificate (and, unless the options carry roots, the mesh roots); null for
+    /// origination without a client certificate (Envoy SIMPLE TLS), which then needs explicit roots or no verification.</param>
+    public UpstreamTlsContext(UpstreamTlsOptions options, ICertificateSource? source)
     {
+        if (source is null && options.PresentClientCertificate)
+            throw new ArgumentException("a client certificate needs a certificate source", nameof(source));
+        if (source is null && options.VerifyServer && options.TrustBundle is null)
+            throw new ArgumentException("verifying the server needs roots: a trust bundle or a certificate source", nameof(options));
         _options = options;
         _source = source;
         _validate = ValidateServer;
@@ -32,14 +38,14 @@ public sealed class UpstreamTlsContext
     {
         var built = Current();
         if (built is null) return new TlsHandshakeResult(null, TlsPeerFailure.NoLocalCertificate);
-        var stream = new MeshTlsStream(inner, leaveInnerStreamOpen) { LocalSerial = built.Certificate.SerialNumber };
+        var stream = new MeshTlsStream(inner, leaveInnerStreamOpen) { LocalSerial = built.Certificate?.SerialNumber };
         return await TlsHandshakes.RunAsync(stream, stream.AuthenticateAsClientAsync(built.Options, cancellationToken)).ConfigureAwait(false);
     }
 
     private BuiltOptions? Current()
     {
-        var certificate = _source.Current;
-        if (certificate is null) return null;
+        var certificate = _source?.Current;
+        if (certificate is null && _source is not null) return null;
         var built = _built;
         if (built is not null && ReferenceEquals(built.Certificate, certificate)) return built;
         built = new BuiltOptions(certificate, Build(certificate));
@@ -47,13 +53,13 @@ public sealed class UpstreamTlsContext
         return built;
     }
 
-    private SslClientAuthenticationOptions Build(WorkloadCertificate certificate) => new()
+    private SslClientAuthenticationOptions Build(WorkloadCertificate? certificate) => new()
     {
         TargetHost = _options.ServerName ?? "",
-        ClientCertificateContext = _options.PresentClientCertificate ? CertificateContextCache.Get(certificate) : null,
+        ClientCertificateContext = _options.PresentClientCertificate && certificate is not null ? CertificateContextCache.Get(certificate) : null,
         EnabledSslProtocols = TlsVersions.ToSslProtocols(_options.MinimumVersion, _options.MaximumVersion),
         ApplicationProtocols = [.. _options.ApplicationProtocols],
-        CertificateChainPolicy = PeerCertificateVerifier.MeshChainPolicy(_options.TrustBundle ?? certificate.TrustBundle),
+        CertificateChainPolicy = (_options.TrustBundle ?? certificate?.TrustBundle) is { } roots ? PeerCertificateVerifier.MeshChainPolicy(roots) : null,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         RemoteCertificateValidationCallback = _validate,
         AllowRenegotiation = false,
@@ -62,7 +68,10 @@ public sealed class UpstreamTlsContext
 
     private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
-        var failure = PeerCertificateVerifier.Verify(certificate, chain, errors, _options.MatchSubjectAltNames, peerIsClient: false, out var peerId);
+        SpiffeId peerId = default;
+        var failure = _options.VerifyServer
+            ? PeerCertificateVerifier.Verify(certificate, chain, errors, _options.MatchSubjectAltNames, peerIsClient: false, out peerId)
+            : TlsPeerFailure.None; // no validation context: Envoy accepts any server certificate
         if (sender is MeshTlsStream stream)
         {
             stream.PeerFailure = failure;
@@ -71,5 +80,5 @@ public sealed class UpstreamTlsContext
         return failure == TlsPeerFailure.None;
     }
 
-    private sealed record BuiltOptions(WorkloadCertificate Certificate, SslClientAuthenticationOptions Options);
+    private sealed record BuiltOptions(WorkloadCertificate? Certificate, SslClientAuthenticationOptions Options);
 }

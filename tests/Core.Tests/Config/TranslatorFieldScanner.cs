@@ -26,7 +26,7 @@ internal static partial class TranslatorFieldScanner
     [GeneratedRegex(@"\bEnum\((?<args>[^;]*?)\)\s*(?:switch|\?\?|;)")]
     private static partial Regex EnumCall();
 
-    [GeneratedRegex(@"""([A-Z][A-Z0-9_]*)""")]
+    [GeneratedRegex(@"""([A-Z][A-Za-z0-9_]*)""")] // enum value names; Envoy spells some in mixed case (TLSv1_2)
     private static partial Regex UpperLiteral();
 
     [GeneratedRegex(@"new\(\s*""[^""]+""\s*,\s*""([^""]+)""\s*\)")]

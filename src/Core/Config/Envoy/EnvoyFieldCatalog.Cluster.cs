@@ -23,7 +23,7 @@ public static partial class EnvoyFieldCatalog
             F("dns_lookup_family", 17, Cluster + "Cluster.DnsLookupFamily"),
             Refused("outlier_detection", 19, Cluster + "OutlierDetection"),
             F("upstream_bind_config", 21, Core + "BindConfig"),
-            Refused("transport_socket", 24, Core + "TransportSocket"),
+            F("transport_socket", 24, Core + "TransportSocket"),
             F("load_assignment", 33, Endpoint + "ClusterLoadAssignment"),
             F("typed_extension_protocol_options", 36, AnyMap),
             F("least_request_lb_config", 37, Cluster + "Cluster.LeastRequestLbConfig")),

@@ -31,7 +31,7 @@ public static partial class EnvoyFieldCatalog
 
     /// <summary>Every message we read, Bootstrap first.</summary>
     public static readonly ImmutableArray<EnvoyMessage> Messages =
-        [.. BootstrapAndListenerMessages(), .. HttpMessages(), .. RouteMessages(), .. ClusterMessages()];
+        [.. BootstrapAndListenerMessages(), .. HttpMessages(), .. RouteMessages(), .. ClusterMessages(), .. TlsMessages()];
 
     /// <summary>Every enum we read, with the values we accept.</summary>
     public static readonly ImmutableArray<EnvoyEnum> Enums = AcceptedEnums();
@@ -47,6 +47,9 @@ public static partial class EnvoyFieldCatalog
         TypeUrlPrefix + "envoy.extensions.filters.http.router.v3.Router",
         TypeUrlPrefix + "envoy.extensions.filters.http.buffer.v3.Buffer",
         TypeUrlPrefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        TypeUrlPrefix + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        TypeUrlPrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        TypeUrlPrefix + "envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer",
     ];
 
     private static readonly FrozenDictionary<string, EnvoyMessage> ByName =
@@ -78,6 +81,8 @@ public static partial class EnvoyFieldCatalog
         E("envoy.config.cluster.v3.Cluster.DnsLookupFamily", ("AUTO", 0), ("V4_ONLY", 1), ("V6_ONLY", 2), ("V4_PREFERRED", 3), ("ALL", 4)),
         E(Core + "SocketAddress.Protocol", ("TCP", 0)),
         E(Core + "RoutingPriority", ("DEFAULT", 0)),
+        E("envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol", ("TLS_AUTO", 0), ("TLSv1_2", 3), ("TLSv1_3", 4)),
+        E("envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher.SanType", ("DNS", 2), ("URI", 3)),
         E(Core + "HeaderValueOption.HeaderAppendAction", ("APPEND_IF_EXISTS_OR_ADD", 0), ("ADD_IF_ABSENT", 1), ("OVERWRITE_IF_EXISTS_OR_ADD", 2)),
         E(Route + "RedirectAction.RedirectResponseCode",
             ("MOVED_PERMANENTLY", 0), ("FOUND", 1), ("SEE_OTHER", 2), ("TEMPORARY_REDIRECT", 3), ("PERMANENT_REDIRECT", 4)),

@@ -18,6 +18,8 @@ public sealed class ClusterModel
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Envoy <c>upstream_bind_config</c>: source address of upstream sockets (null: the kernel picks).</summary>
     public UpstreamBindModel? UpstreamBind { get; init; }
+    /// <summary>TLS origination (<c>transport_socket</c>); null for plaintext upstreams.</summary>
+    public UpstreamTlsModel? Tls { get; init; }
     public LbPolicy LbPolicy { get; init; } = LbPolicy.RoundRobin;
     /// <summary>Envoy <c>least_request_lb_config.choice_count</c>, default 2.</summary>
     public int LeastRequestChoiceCount { get; init; } = 2;

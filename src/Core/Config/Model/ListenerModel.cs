@@ -34,6 +34,8 @@ public sealed class FilterChainModel
     /// <summary>Exactly one of <see cref="TcpProxy"/> and <see cref="Http"/> is set.</summary>
     public TcpProxyModel? TcpProxy { get; init; }
     public HttpConnectionManagerModel? Http { get; init; }
+    /// <summary>TLS termination (<c>transport_socket</c>); null for plaintext chains.</summary>
+    public DownstreamTlsModel? Tls { get; init; }
 }
 
 public sealed class FilterChainMatchModel

@@ -80,6 +80,7 @@ internal static class ClusterTranslator
             Type = type,
             ConnectTimeout = c.Duration("connect_timeout") ?? TimeSpan.FromSeconds(5),
             UpstreamBind = c.Message("upstream_bind_config") is FieldReader bind ? BindConfigTranslator.Read(bind) : null,
+            Tls = TlsContextTranslator.ReadUpstream(ctx, c.Take("transport_socket")),
             LbPolicy = lbName switch { "LEAST_REQUEST" => LbPolicy.LeastRequest, "RANDOM" => LbPolicy.Random, _ => LbPolicy.RoundRobin },
             LeastRequestChoiceCount = choiceCount,
             Localities = localities,
@@ -92,7 +93,6 @@ internal static class ClusterTranslator
             Http2 = http2 ?? Http2ProtocolOptionsModel.Default,
             PerConnectionBufferLimitBytes = c.Take("per_connection_buffer_limit_bytes") is { } bl ? ctx.ClampedInt(bl) ?? 0 : 1024 * 1024,
         };
-        c.Unsupported("transport_socket", "transport_socket (upstream TLS is not implemented)");
         c.Unsupported("eds_cluster_config", "EDS");
         c.Unsupported("health_checks", "active health checking");
         c.Unsupported("outlier_detection", "outlier_detection");

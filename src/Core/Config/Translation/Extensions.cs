@@ -12,6 +12,9 @@ internal sealed record Extension(string Name, string TypeName)
     public static readonly Extension HttpConnectionManager = new("envoy.filters.network.http_connection_manager", "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
     public static readonly Extension Router = new("envoy.filters.http.router", "envoy.extensions.filters.http.router.v3.Router");
     public static readonly Extension Buffer = new("envoy.filters.http.buffer", "envoy.extensions.filters.http.buffer.v3.Buffer");
+    public static readonly Extension DownstreamTls = new("envoy.transport_sockets.tls", "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
+    public static readonly Extension UpstreamTls = new("envoy.transport_sockets.tls", "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
+    public static readonly Extension RawBuffer = new("envoy.transport_sockets.raw_buffer", "envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer");
     public static readonly Extension HttpProtocolOptions = new("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
 
     public bool Matches(string id) => id == Name || id == TypeName;

@@ -111,8 +111,7 @@ internal static class FilterChainTranslator
         {
             match = ReadMatch(m);
         }
-        fc.Unsupported("transport_socket", "transport_socket (TLS termination/origination is not implemented)");
-        fc.Unsupported("transport_socket_connect_timeout", "transport_socket_connect_timeout");
+        DownstreamTlsModel? tls = TlsContextTranslator.ReadDownstream(ctx, fc.Take("transport_socket"), fc.Duration("transport_socket_connect_timeout"));
         TcpProxyModel? tcp = null;
         HttpConnectionManagerModel? http = null;
         ImmutableArray<ConfigNode> filters = ctx.Items(fc.Take("filters"));
@@ -153,7 +152,7 @@ internal static class FilterChainTranslator
             ctx.Error(node, "a filter chain needs a tcp_proxy or http_connection_manager filter");
         }
         fc.Finish();
-        return tcp is null && http is null ? null : new FilterChainModel { Name = name, Match = match, TcpProxy = tcp, Http = http };
+        return tcp is null && http is null ? null : new FilterChainModel { Name = name, Match = match, TcpProxy = tcp, Http = http, Tls = tls };
     }
 
     private static FilterChainMatchModel ReadMatch(FieldReader m)

@@ -77,36 +77,7 @@ internal static class RouteActionTranslator
         {
             ctx.Error(d.Node, "status is required");
         }
-        byte[] body = [];
-        if (d.Message("body") is FieldReader b && b.IsValid)
-        {
-            int kinds = 0;
-            if (b.String("inline_string") is string s)
-            {
-                body = System.Text.Encoding.UTF8.GetBytes(s);
-                kinds++;
-            }
-            if (b.Take("inline_bytes") is { } bn && ctx.String(bn) is string b64)
-            {
-                // protobuf JSON maps bytes to base64.
-                try
-                {
-                    body = Convert.FromBase64String(b64);
-                }
-                catch (FormatException)
-                {
-                    ctx.Error(bn, "inline_bytes must be base64");
-                }
-                kinds++;
-            }
-            b.Unsupported("filename", "body from a file");
-            b.Unsupported("environment_variable", "body from an environment variable");
-            b.Finish();
-            if (kinds > 1)
-            {
-                ctx.Error(b.Node, "only one of inline_string and inline_bytes is allowed");
-            }
-        }
+        byte[] body = d.Message("body") is FieldReader b ? DataSourceTranslator.Read(b) ?? [] : [];
         d.Finish();
         return status is int st ? new DirectResponseModel { Status = st, Body = body } : null;
     }
