@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Sidecar.Admin;
+using Microsoft.Extensions.Logging;
 using Sidecar.Core.Config.Model;
+using Sidecar.Core.Identity;
 using Sidecar.Core.Lifecycle;
 using Sidecar.Core.Listeners;
 using Sidecar.Core.Proxy;
@@ -28,6 +30,8 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly UpstreamConnector _connector;
     private readonly TransportSettings _transport = TransportSettings.FromEnvironment();
     private readonly Confinement? _confinement;
+    private readonly ILogger _log = new StderrLogger("sidecar", StderrLogger.LevelFromEnvironment());
+    private IDisposable? _identityLifetime;
     private AdminServer? _admin;
     private volatile ServerState _state = ServerState.Initializing;
 
@@ -41,11 +45,22 @@ internal sealed class SidecarHost : IAsyncDisposable
 
     public async Task<int> RunAsync()
     {
-        // :: Step 1 — runtime snapshot and shared services
-        ProxySnapshot snapshot = SnapshotBuilder.Build(_model, _stats);
+        // :: Step 1 — workload identity, runtime snapshot and shared services
+        ICertificateSource? workload = WorkloadIdentity.Start(_log, out _identityLifetime);
+        var tls = new TlsBindings(workload, _log);
+        ProxySnapshot snapshot;
+        try
+        {
+            snapshot = SnapshotBuilder.Build(_model, _stats, tls);
+        }
+        catch (TlsBindingException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 1;
+        }
         // Envoy cluster warming: DNS clusters resolve once before listeners open.
         await snapshot.ClusterManager.InitializeAsync();
-        var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport };
+        var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport, Tls = tls };
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -60,10 +75,16 @@ internal sealed class SidecarHost : IAsyncDisposable
         // :: Step 3 — listeners
         foreach (ListenerModel l in _model.Listeners)
         {
-            var runtime = new ListenerRuntime(l, snapshot, services, _stats, _registry);
+            ListenerRuntime runtime;
             try
             {
+                runtime = new ListenerRuntime(l, snapshot, services, _stats, _registry);
                 await runtime.StartAsync(CancellationToken.None);
+            }
+            catch (TlsBindingException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 1;
             }
             catch (System.Net.Sockets.SocketException ex)
             {
@@ -108,6 +129,7 @@ internal sealed class SidecarHost : IAsyncDisposable
     {
         foreach (var l in _listeners) await l.DisposeAsync();
         if (_admin is not null) await _admin.DisposeAsync();
+        _identityLifetime?.Dispose();
         _heartbeat.Dispose();
         _connector.Dispose();
         _drain.Dispose();

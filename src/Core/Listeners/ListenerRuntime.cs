@@ -22,10 +22,10 @@ public sealed class ListenerRuntime : IAsyncDisposable
     private readonly ListenerModel _model;
     private readonly ProxyServices _services;
     private readonly ListenerStats _stats;
-    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)[] _chains;
-    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)? _default;
+    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)[] _chains;
+    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)? _default;
     private readonly FilterChainSelector _selector;
-    private readonly Dictionary<FilterChainModel, (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)> _byModel = [];
+    private readonly Dictionary<FilterChainModel, (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)> _byModel = [];
     private IConnectionListener? _listener;
     private Task? _acceptLoop;
 
@@ -37,9 +37,10 @@ public sealed class ListenerRuntime : IAsyncDisposable
         _model = model;
         _services = services;
         _stats = new ListenerStats(stats, model.Address.Address + "_" + model.Address.Port);
-        _chains = new (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?)[model.FilterChains.Length];
-        for (int i = 0; i < _chains.Length; i++) _chains[i] = Compile(model.FilterChains[i], snapshot, stats);
-        if (model.DefaultFilterChain is { } d) _default = Compile(d, snapshot, stats);
+        string tlsPrefix = "listener." + model.Address.Address + "_" + model.Address.Port + ".";
+        _chains = new (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?, TlsTerminator?)[model.FilterChains.Length];
+        for (int i = 0; i < _chains.Length; i++) _chains[i] = Compile(model.FilterChains[i], snapshot, stats, services.Tls, model.Name, tlsPrefix);
+        if (model.DefaultFilterChain is { } d) _default = Compile(d, snapshot, stats, services.Tls, model.Name, tlsPrefix);
         foreach (var c in _chains) _byModel[c.Chain] = c;
         if (_default is { } dc) _byModel[dc.Chain] = dc;
         _selector = FilterChainSelector.Build(model);
@@ -48,10 +49,12 @@ public sealed class ListenerRuntime : IAsyncDisposable
     public ListenerModel Model => _model;
     public EndPoint? BoundEndPoint => _listener?.EndPoint;
 
-    private static (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?) Compile(FilterChainModel chain, ProxySnapshot snapshot, StatsStore stats) =>
+    private static (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?, TlsTerminator?) Compile(
+        FilterChainModel chain, ProxySnapshot snapshot, StatsStore stats, TlsBindings tls, string listenerName, string tlsPrefix) =>
         (chain,
          chain.Http is { } h ? SnapshotBuilder.BuildHttpChain(h, snapshot, stats) : null,
-         chain.TcpProxy is { } t ? SnapshotBuilder.BuildTcpChain(t, snapshot, stats) : null);
+         chain.TcpProxy is { } t ? SnapshotBuilder.BuildTcpChain(t, snapshot, stats) : null,
+         chain.Tls is { } d ? tls.BuildTerminator(d, listenerName, tlsPrefix, stats) : null);
 
     public async Task StartAsync(CancellationToken ct)
     {
@@ -125,6 +128,7 @@ public sealed class ListenerRuntime : IAsyncDisposable
     {
         _stats.DownstreamCxTotal.Increment();
         _stats.DownstreamCxActive.Increment();
+        TlsConnection? tls = null;
         try
         {
             var chain = await SelectChainAsync(connection, originalDestination);
@@ -133,27 +137,49 @@ public sealed class ListenerRuntime : IAsyncDisposable
                 _stats.NoFilterChainMatch.Increment();
                 return;
             }
+            if (chain.Value.Tls is { } terminator)
+            {
+                // transport_socket: the handshake runs after the chain is chosen (its SNI/ALPN chose it) and
+                // before any network filter sees a byte; a refusal is counted and logged by the terminator.
+                (tls, _) = await terminator.HandshakeAsync(connection, _services.Drain.Force);
+                if (tls is null) return;
+                connection = tls;
+            }
             if (chain.Value.Http is { } http)
             {
                 bool h2 = http.Model.CodecType switch
                 {
                     CodecType.Http2 => true,
                     CodecType.Http1 => false,
-                    _ => await StartsWithHttp2PrefaceAsync(connection.Transport.Input),
+                    _ => NegotiatedHttp2(tls) ?? await StartsWithHttp2PrefaceAsync(connection.Transport.Input),
                 };
                 if (h2) await new Http2ProxyConnection(connection, http, _services, originalDestination).ServeAsync();
                 else await new Http1ProxySession(connection, http, _services, originalDestination).RunAsync();
             }
             else if (chain.Value.Tcp is { } tcp) await new TcpProxySession(connection, tcp, _services, originalDestination).RunAsync();
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException)
         {
             // The peer went away or we were forced to stop; the session already counted it.
         }
         finally
         {
+            if (tls is not null) await tls.CloseAsync();
             _stats.DownstreamCxActive.Decrement();
         }
+    }
+
+    /// <summary>
+    /// codec_type AUTO over TLS: ALPN decides when it named an HTTP version (Istio's <c>istio-h2</c> and
+    /// <c>istio-http/1.x</c> included); otherwise (no ALPN, or <c>istio</c>) the preface check decides.
+    /// </summary>
+    private static bool? NegotiatedHttp2(TlsConnection? tls)
+    {
+        if (tls is null) return null;
+        ReadOnlySpan<byte> alpn = tls.Stream.NegotiatedApplicationProtocol.Protocol.Span;
+        if (alpn.SequenceEqual("h2"u8) || alpn.SequenceEqual("istio-h2"u8)) return true;
+        if (alpn.SequenceEqual("http/1.1"u8) || alpn.SequenceEqual("istio-http/1.1"u8) || alpn.SequenceEqual("istio-http/1.0"u8) || alpn.SequenceEqual("http/1.0"u8)) return false;
+        return null;
     }
 
     /// <summary>
@@ -188,7 +214,7 @@ public sealed class ListenerRuntime : IAsyncDisposable
     /// for the first bytes (tls_inspector): server-first protocols on plain tcp_proxy chains must not
     /// be held up waiting for a client that speaks second.
     /// </summary>
-    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp)?> SelectChainAsync(ConnectionContext connection, IPEndPoint? originalDestination)
+    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)?> SelectChainAsync(ConnectionContext connection, IPEndPoint? originalDestination)
     {
         int port = originalDestination?.Port ?? (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         string transport = "raw_buffer";

@@ -10,4 +10,7 @@ public sealed class ProxyServices
     public required Heartbeat Heartbeat { get; init; }
     public required UpstreamConnector Connector { get; init; }
     public required TransportSettings Transport { get; init; }
+
+    /// <summary>SDS bindings (workload certificate source) and the logger TLS refusals go to.</summary>
+    public TlsBindings Tls { get; init; } = TlsBindings.None;
 }

@@ -41,6 +41,8 @@ public sealed class ClusterRuntime : IUpstreamConnectionOwner
     public required Http2UpstreamPool Http2Pool { get; init; }
     public required Sidecar.Core.Http2.Http2ConnectionOptions Http2Options { get; init; }
     public required Http2Stats Http2Stats { get; init; }
+    /// <summary>TLS origination for this cluster's connections, or null for plaintext.</summary>
+    public Transport.TlsOriginator? Tls { get; init; }
 
     /// <summary>Whether a request goes upstream over HTTP/2 (explicit h2, or use_downstream_protocol with an h2 client).</summary>
     public bool UsesHttp2(bool downstreamIsHttp2) => Model.UpstreamProtocol switch

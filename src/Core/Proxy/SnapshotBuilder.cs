@@ -11,8 +11,10 @@ namespace Sidecar.Core.Proxy;
 /// <summary>Compiles a validated <see cref="BootstrapModel"/> into the runtime objects the data path reads.</summary>
 public static class SnapshotBuilder
 {
-    public static ProxySnapshot Build(BootstrapModel model, StatsStore stats)
+    /// <exception cref="TlsBindingException">a cluster's TLS context names an SDS secret with no certificate source behind it.</exception>
+    public static ProxySnapshot Build(BootstrapModel model, StatsStore stats, TlsBindings? tls = null)
     {
+        tls ??= TlsBindings.None;
         var manager = new ClusterManager(model.Clusters.Values);
         var clusters = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
         foreach (ClusterModel c in model.Clusters.Values)
@@ -27,6 +29,7 @@ public static class SnapshotBuilder
                 Http2Pool = new Http2UpstreamPool(),
                 Http2Options = Http2Options(c.Http2, maxHeaderListSize: 60 * 1024),
                 Http2Stats = new Http2Stats(stats, "cluster." + c.Name + "."),
+                Tls = c.Tls is { } t ? tls.BuildOriginator(t, c, stats) : null,
             };
         }
         return new ProxySnapshot { Model = model, ClusterManager = manager, Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal) };

@@ -91,6 +91,20 @@ internal static class UpstreamRequests
             if (result == ConnectResult.TimedOut) cluster.Stats.UpstreamCxConnectTimeout.Increment();
             return (null, ProxyError.UpstreamConnectFailure);
         }
+        if (cluster.Tls is { } tls)
+        {
+            // transport_socket: a refused or failed handshake is a connect failure (503 UF), counted in ssl.*.
+            var (secured, _) = await tls.HandshakeAsync(context!, services.Drain.Force);
+            if (secured is null)
+            {
+                await context!.DisposeAsync();
+                cluster.State.ReleaseConnection();
+                cluster.State.ReportConnectFailure(endpoint);
+                cluster.Stats.UpstreamCxConnectFail.Increment();
+                return (null, ProxyError.UpstreamConnectFailure);
+            }
+            context = secured;
+        }
         Balancing.ClusterState.ReportConnectSuccess(endpoint);
         cluster.Stats.UpstreamCxActive.Increment();
         return (context, ProxyError.None);

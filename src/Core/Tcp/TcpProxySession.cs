@@ -49,12 +49,23 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         }
 
         Socket? up = null;
+        Tls.MeshTlsStream? upTls = null;
         for (int attempt = 0; attempt < Math.Max(1, _chain.Model.MaxConnectAttempts) && up is null; attempt++)
         {
             var endpoint = cluster.PickEndpoint(_originalDestination);
             if (endpoint is null) break;
             cluster.Stats.UpstreamCxTotal.Increment();
             var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Transport.UpstreamMark, cluster.Model.UpstreamBind, _services.Drain.Force);
+            if (result == ConnectResult.Connected && cluster.Tls is { } tls)
+            {
+                // Upstream transport_socket: a failed handshake counts as a failed connect attempt.
+                upTls = await tls.HandshakeAsync(socket!, _services.Drain.Force);
+                if (upTls is null)
+                {
+                    socket!.Dispose();
+                    result = ConnectResult.Refused;
+                }
+            }
             if (result == ConnectResult.Connected)
             {
                 up = socket;
@@ -79,8 +90,8 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         using var force = _services.Drain.Force.UnsafeRegister(static s => ((TcpProxySession)s!).Abort(), this);
         try
         {
-            Task toUpstream = DownstreamToUpstreamAsync(_downstream.Transport.Input, up);
-            Task toDownstream = UpstreamToDownstreamAsync(up, downSocket);
+            Task toUpstream = DownstreamToUpstreamAsync(_downstream.Transport.Input, up, upTls);
+            Task toDownstream = UpstreamToDownstreamAsync(up, upTls, downSocket, _downstream as TlsConnection);
             await Task.WhenAll(toUpstream, toDownstream);
         }
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException or ConnectionResetException)
@@ -93,13 +104,14 @@ internal sealed class TcpProxySession : IHeartbeatTarget
             if (_idleTimedOut) stats.IdleTimeout.Increment();
             cluster.Stats.UpstreamCxActive.Decrement();
             cluster.Stats.UpstreamCxDestroy.Increment();
+            if (upTls is not null) await upTls.DisposeAsync();
             up.Dispose();
             await _downstream.Transport.Input.CompleteAsync();
             await _downstream.Transport.Output.CompleteAsync();
         }
     }
 
-    private async Task DownstreamToUpstreamAsync(PipeReader input, Socket up)
+    private async Task DownstreamToUpstreamAsync(PipeReader input, Socket up, Stream? upTls)
     {
         try
         {
@@ -109,6 +121,11 @@ internal sealed class TcpProxySession : IHeartbeatTarget
                 ReadOnlySequence<byte> buffer = r.Buffer;
                 foreach (ReadOnlyMemory<byte> segment in buffer)
                 {
+                    if (upTls is not null)
+                    {
+                        await upTls.WriteAsync(segment);
+                        continue;
+                    }
                     int sent = 0;
                     while (sent < segment.Length) sent += await up.SendAsync(segment[sent..], SocketFlags.None);
                 }
@@ -117,7 +134,8 @@ internal sealed class TcpProxySession : IHeartbeatTarget
                 Touch();
                 if (r.IsCompleted || r.IsCanceled) break;
             }
-            // Downstream half-closed: pass the FIN on, keep reading the other direction.
+            // Downstream half-closed: pass the FIN on (after TLS close_notify), keep reading the other direction.
+            if (upTls is System.Net.Security.SslStream ssl) await ssl.ShutdownAsync();
             up.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ConnectionResetException or IOException)
@@ -126,23 +144,32 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         }
     }
 
-    private async Task UpstreamToDownstreamAsync(Socket up, Socket down)
+    private async Task UpstreamToDownstreamAsync(Socket up, Stream? upTls, Socket down, TlsConnection? downTls)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(UpstreamReadBufferSize);
         try
         {
             while (true)
             {
-                int n = await up.ReceiveAsync(buffer, SocketFlags.None);
+                int n = upTls is not null ? await upTls.ReadAsync(buffer) : await up.ReceiveAsync(buffer, SocketFlags.None);
                 if (n == 0) break;
-                int sent = 0;
-                while (sent < n) sent += await down.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None);
+                if (downTls is not null)
+                {
+                    FlushResult f = await downTls.Transport.Output.WriteAsync(buffer.AsMemory(0, n));
+                    if (f.IsCompleted) break;
+                }
+                else
+                {
+                    int sent = 0;
+                    while (sent < n) sent += await down.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None);
+                }
                 _chain.Stats.DownstreamCxTxBytesTotal.Add(n);
                 Touch();
             }
+            if (downTls is not null) await downTls.Stream.ShutdownAsync();
             down.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
         {
             Abort();
         }

@@ -10,6 +10,12 @@ namespace Sidecar.Core.Config.Model;
 /// </summary>
 public sealed class TlsSecretsModel
 {
+    /// <summary>istio-proxy's SDS name for the workload certificate.</summary>
+    public const string WorkloadCertificate = "default";
+
+    /// <summary>istio-proxy's SDS name for the mesh trust bundle.</summary>
+    public const string MeshRoots = "ROOTCA";
+
     /// <summary>SDS name of the certificate (<c>tls_certificate_sds_secret_configs</c>), or null.</summary>
     public string? CertificateSds { get; init; }
 

@@ -230,6 +230,11 @@ internal static class TlsContextTranslator
         {
             ctx.Error(node, "name is required");
         }
+        else if (name is not (TlsSecretsModel.WorkloadCertificate or TlsSecretsModel.MeshRoots))
+        {
+            ctx.Error(node, $"SDS secret \"{name}\" is not served here: only \"{TlsSecretsModel.WorkloadCertificate}\" and \"{TlsSecretsModel.MeshRoots}\" (the workload certificate and the mesh roots)");
+            return null;
+        }
         return name;
     }
 

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Identity;
+using Sidecar.Core.Telemetry;
+using Sidecar.Core.Tls;
+using Sidecar.Core.Transport;
+
+namespace Sidecar.Core.Proxy;
+
+/// <summary>A TLS context the config asks for that this process cannot serve (e.g. SDS with no workload certificate source).</summary>
+public sealed class TlsBindingException(string message) : Exception(message);
+
+/// <summary>
+/// Binds a config's TLS contexts to certificate sources, as istio-proxy's agent does for SDS: <c>default</c> is the
+/// workload certificate and <c>ROOTCA</c> the mesh roots, both from the one workload source (files or Istio's CA);
+/// inline certificates become a fixed source. Built once per snapshot; the contexts read the source per handshake.
+/// </summary>
+public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
+{
+    public static readonly TlsBindings None = new(null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+    public ICertificateSource? Workload => workload;
+    public ILogger Logger => logger;
+
+    public TlsTerminator BuildTerminator(DownstreamTlsModel model, string listenerName, string statPrefix, StatsStore stats)
+    {
+        ICertificateSource source = Resolve(model.Secrets, "listener " + listenerName)
+            ?? throw new TlsBindingException($"listener {listenerName}: a TLS filter chain needs a certificate");
+        var context = new DownstreamTlsContext(model.Options, source);
+        return new TlsTerminator(context, listenerName, statPrefix, new TlsStats(stats, statPrefix), model.HandshakeTimeout, logger);
+    }
+
+    public TlsOriginator BuildOriginator(UpstreamTlsModel model, ClusterModel cluster, StatsStore stats)
+    {
+        string prefix = "cluster." + cluster.Name + ".";
+        ICertificateSource? source = Resolve(model.Secrets, "cluster " + cluster.Name);
+        var context = new UpstreamTlsContext(model.Options, source);
+        // The handshake shares the connect deadline's budget, as Envoy counts it inside connect_timeout.
+        return new TlsOriginator(context, cluster.Name, prefix, new TlsStats(stats, prefix), cluster.ConnectTimeout, logger);
+    }
+
+    private ICertificateSource? Resolve(TlsSecretsModel secrets, string owner)
+    {
+        bool usesWorkload = secrets.CertificateSds is not null || secrets.TrustSds is not null;
+        if (usesWorkload && workload is null)
+        {
+            throw new TlsBindingException($"{owner}: SDS secret \"{secrets.CertificateSds ?? secrets.TrustSds}\" needs the workload certificate: " +
+                "mount ./etc/certs/ or ./var/run/secrets/workload-spiffe-credentials/ (cert-chain.pem, key.pem, root-cert.pem) or configure Istio's CA (CA_ADDR)");
+        }
+        if (secrets.InlineCertificate is { } inline)
+        {
+            if (secrets.TrustSds is not null)
+                throw new TlsBindingException($"{owner}: an inline certificate with the {TlsSecretsModel.MeshRoots} validation context is not supported; give trusted_ca");
+            return new StaticCertificateSource(inline);
+        }
+        // SDS certificate and/or ROOTCA: both are the workload source (a client without a certificate still
+        // takes the mesh roots from it; UpstreamTlsOptions.PresentClientCertificate says whether to present one).
+        return usesWorkload ? workload : null;
+    }
+}
