@@ -34,7 +34,14 @@ public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
     {
         string prefix = "cluster." + cluster.Name + ".";
         ICertificateSource? source = Resolve(model.Secrets, "cluster " + cluster.Name);
-        var context = new UpstreamTlsContext(model.Options, source);
+        UpstreamTlsOptions options = model.Options;
+        if (options.ApplicationProtocols.Count == 0 && cluster.UpstreamProtocol == UpstreamProtocol.Http2)
+        {
+            // Envoy offers h2 on TLS connections of an HTTP/2 cluster when alpn_protocols is empty: servers that
+            // pick the protocol by ALPN (most) would otherwise answer HTTP/1.1 to our preface.
+            options = options with { ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2] };
+        }
+        var context = new UpstreamTlsContext(options, source);
         // The handshake shares the connect deadline's budget, as Envoy counts it inside connect_timeout.
         return new TlsOriginator(context, cluster.Name, prefix, new TlsStats(stats, prefix), cluster.ConnectTimeout, logger);
     }

@@ -11,10 +11,16 @@ internal sealed class AdminHandlers
     private readonly Func<ServerState> _state;
     private readonly Action _quit;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private readonly Gauge _memoryAllocated;
+    private readonly Gauge _allocatedTotal;
 
     public AdminHandlers(StatsStore stats, Func<string> configDump, Func<ServerState> state, Action quit)
     {
         _stats = stats;
+        // Envoy's server.memory_allocated (heap in use); ours also reports bytes allocated since start, which is
+        // how the bench measures allocations per request from outside the process.
+        _memoryAllocated = stats.Gauge("server.memory_allocated");
+        _allocatedTotal = stats.Gauge("server.gc_allocated_bytes_total");
         _configDump = configDump;
         _state = state;
         _quit = quit;
@@ -25,6 +31,11 @@ internal sealed class AdminHandlers
         int q = target.IndexOf('?', StringComparison.Ordinal);
         string path = q < 0 ? target : target[..q];
         string query = q < 0 ? "" : target[(q + 1)..];
+        if (path.StartsWith("/stats", StringComparison.Ordinal))
+        {
+            _memoryAllocated.Set(GC.GetTotalMemory(forceFullCollection: false));
+            _allocatedTotal.Set(GC.GetTotalAllocatedBytes(precise: false));
+        }
         AdminResponse r = path switch
         {
             "/ready" => _state() == ServerState.Live

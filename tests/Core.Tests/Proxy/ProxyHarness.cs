@@ -22,18 +22,19 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public StatsStore Stats { get; } = new();
     public IPEndPoint EndPoint => (IPEndPoint)_listener.BoundEndPoint!;
 
-    private ProxyHarness(BootstrapModel model)
+    private ProxyHarness(BootstrapModel model, TlsBindings? tls)
     {
         var transport = new TransportSettings();
         _connector = new UpstreamConnector(transport);
-        _snapshot = SnapshotBuilder.Build(model, Stats);
-        var services = new ProxyServices { Drain = Drain, Heartbeat = Heartbeat, Connector = _connector, Transport = transport };
+        _snapshot = SnapshotBuilder.Build(model, Stats, tls);
+        var services = new ProxyServices { Drain = Drain, Heartbeat = Heartbeat, Connector = _connector, Transport = transport, Tls = tls ?? TlsBindings.None };
         _listener = new ListenerRuntime(model.Listeners[0], _snapshot, services, Stats);
     }
 
-    public static async Task<ProxyHarness> StartAsync(BootstrapModel model)
+    /// <param name="tls">SDS bindings (the workload certificate source) for configs with TLS contexts.</param>
+    public static async Task<ProxyHarness> StartAsync(BootstrapModel model, TlsBindings? tls = null)
     {
-        var h = new ProxyHarness(model);
+        var h = new ProxyHarness(model, tls);
         await h._listener.StartAsync(CancellationToken.None);
         return h;
     }
