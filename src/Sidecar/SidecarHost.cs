@@ -25,8 +25,7 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly Drain _drain = new();
     private readonly Heartbeat _heartbeat = new();
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<ListenerRuntime> _listeners = [];
-    private readonly ListenerRegistry _registry = new();
+    private ListenerManager? _listeners;
     private readonly UpstreamConnector _connector;
     private readonly TransportSettings _transport = TransportSettings.FromEnvironment();
     private readonly Confinement? _confinement;
@@ -45,22 +44,11 @@ internal sealed class SidecarHost : IAsyncDisposable
 
     public async Task<int> RunAsync()
     {
-        // :: Step 1 — workload identity, runtime snapshot and shared services
+        // :: Step 1 — workload identity and shared services
         ICertificateSource? workload = WorkloadIdentity.Start(_log, out _identityLifetime);
         var tls = new TlsBindings(workload, _log);
-        ProxySnapshot snapshot;
-        try
-        {
-            snapshot = SnapshotBuilder.Build(_model, _stats, tls);
-        }
-        catch (TlsBindingException ex)
-        {
-            Console.Error.WriteLine(ex.Message);
-            return 1;
-        }
-        // Envoy cluster warming: DNS clusters resolve once before listeners open.
-        await snapshot.ClusterManager.InitializeAsync();
         var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport, Tls = tls };
+        _listeners = new ListenerManager(services, _stats);
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -72,43 +60,26 @@ internal sealed class SidecarHost : IAsyncDisposable
             await _admin.StartAsync(CancellationToken.None);
         }
 
-        // :: Step 3 — listeners
-        foreach (ListenerModel l in _model.Listeners)
+        // :: Step 3 — the config: snapshot (DNS clusters warmed), chains, bound listeners, published at once
+        if (await _listeners.ApplyAsync(_model) is string refused)
         {
-            ListenerRuntime runtime;
-            try
-            {
-                runtime = new ListenerRuntime(l, snapshot, services, _stats, _registry);
-                await runtime.StartAsync(CancellationToken.None);
-            }
-            catch (TlsBindingException ex)
-            {
-                Console.Error.WriteLine(ex.Message);
-                return 1;
-            }
-            catch (System.Net.Sockets.SocketException ex)
-            {
-                Console.Error.WriteLine($"listener {l.Name}: cannot bind {l.Address}: {ex.Message}");
-                return 1;
-            }
-            _listeners.Add(runtime);
-            _registry.Add(runtime);
-            Console.WriteLine($"listener {l.Name} on {runtime.BoundEndPoint}");
+            Console.Error.WriteLine(refused);
+            return 1;
         }
+        foreach (ListenerRuntime l in _listeners.Listeners) Console.WriteLine($"listener {l.Model.Name} on {l.BoundEndPoint}");
         // Listeners are bound: the seccomp allow-list can now cover the steady state (opt-in).
         if (_confinement is not null && !_confinement.LockDown()) return 1;
         _state = ServerState.Live;
-        Console.WriteLine($"sidecar {Version.Number} live: {_listeners.Count} listener(s), {_model.Clusters.Count} cluster(s)"
+        Console.WriteLine($"sidecar {Version.Number} live: {_listeners.Listeners.Count} listener(s), {_model.Clusters.Count} cluster(s)"
             + (_admin is null ? "" : $", admin on {_admin.BoundEndPoint}"));
 
         // :: Step 4 — wait for a stop request, then drain
         await _stop.Task;
         _state = ServerState.Draining;
         Console.WriteLine($"draining (deadline {_drainTime.TotalSeconds:0.#}s, {_drain.ActiveConnections} connection(s) open)");
-        foreach (var l in _listeners) await l.StopAcceptingAsync();
+        await _listeners.StopAcceptingAsync();
         await _drain.DrainAsync(_drainTime);
         Console.WriteLine($"drained; {_drain.ActiveConnections} connection(s) left");
-        snapshot.Dispose();
         return 0;
     }
 
@@ -127,7 +98,7 @@ internal sealed class SidecarHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var l in _listeners) await l.DisposeAsync();
+        if (_listeners is not null) await _listeners.DisposeAsync();
         if (_admin is not null) await _admin.DisposeAsync();
         _identityLifetime?.Dispose();
         _heartbeat.Dispose();

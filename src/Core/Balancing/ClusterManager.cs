@@ -28,6 +28,12 @@ public sealed class ClusterManager : IDisposable
         Clusters = states.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
+    /// <summary>A manager over states some of which carry over from a previous config version (their DNS timers keep running).</summary>
+    public ClusterManager(IReadOnlyDictionary<string, ClusterState> states)
+    {
+        Clusters = states.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
     public FrozenDictionary<string, ClusterState> Clusters { get; }
 
     public ClusterState? Get(string name) => Clusters.GetValueOrDefault(name);

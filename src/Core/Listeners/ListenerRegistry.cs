@@ -11,7 +11,17 @@ public sealed class ListenerRegistry
 {
     private volatile ListenerRuntime[] _listeners = [];
 
-    public void Add(ListenerRuntime listener) => _listeners = [.. _listeners, listener];
+    private readonly Lock _writers = new();
+
+    public void Add(ListenerRuntime listener)
+    {
+        lock (_writers) _listeners = [.. _listeners, listener];
+    }
+
+    public void Remove(ListenerRuntime listener)
+    {
+        lock (_writers) _listeners = [.. _listeners.Where(l => l != listener)];
+    }
 
     public ListenerRuntime? Find(IPEndPoint destination)
     {

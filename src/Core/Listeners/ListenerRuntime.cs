@@ -19,46 +19,44 @@ namespace Sidecar.Core.Listeners;
 /// </summary>
 public sealed class ListenerRuntime : IAsyncDisposable
 {
-    private readonly ListenerModel _model;
+    private readonly ListenerModel _bound;
     private readonly ProxyServices _services;
+    private readonly StatsStore _statsStore;
     private readonly ListenerStats _stats;
-    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)[] _chains;
-    private readonly (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)? _default;
-    private readonly FilterChainSelector _selector;
-    private readonly Dictionary<FilterChainModel, (FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)> _byModel = [];
+    private volatile ListenerChains _chains;
     private IConnectionListener? _listener;
     private Task? _acceptLoop;
 
     private readonly ListenerRegistry? _registry;
 
+    /// <exception cref="TlsBindingException">a chain's TLS context needs a certificate source that is not there.</exception>
     public ListenerRuntime(ListenerModel model, ProxySnapshot snapshot, ProxyServices services, StatsStore stats, ListenerRegistry? registry = null)
     {
         _registry = registry;
-        _model = model;
+        _bound = model;
         _services = services;
+        _statsStore = stats;
         _stats = new ListenerStats(stats, model.Address.Address + "_" + model.Address.Port);
-        string tlsPrefix = "listener." + model.Address.Address + "_" + model.Address.Port + ".";
-        _chains = new (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?, TlsTerminator?)[model.FilterChains.Length];
-        for (int i = 0; i < _chains.Length; i++) _chains[i] = Compile(model.FilterChains[i], snapshot, stats, services.Tls, model.Name, tlsPrefix);
-        if (model.DefaultFilterChain is { } d) _default = Compile(d, snapshot, stats, services.Tls, model.Name, tlsPrefix);
-        foreach (var c in _chains) _byModel[c.Chain] = c;
-        if (_default is { } dc) _byModel[dc.Chain] = dc;
-        _selector = FilterChainSelector.Build(model);
+        _chains = new ListenerChains(model, snapshot, stats, services.Tls);
     }
 
-    public ListenerModel Model => _model;
+    /// <summary>The current definition (it may have been updated since the socket was bound).</summary>
+    public ListenerModel Model => _chains.Model;
     public EndPoint? BoundEndPoint => _listener?.EndPoint;
 
-    private static (FilterChainModel, HttpChainRuntime?, TcpChainRuntime?, TlsTerminator?) Compile(
-        FilterChainModel chain, ProxySnapshot snapshot, StatsStore stats, TlsBindings tls, string listenerName, string tlsPrefix) =>
-        (chain,
-         chain.Http is { } h ? SnapshotBuilder.BuildHttpChain(h, snapshot, stats) : null,
-         chain.TcpProxy is { } t ? SnapshotBuilder.BuildTcpChain(t, snapshot, stats) : null,
-         chain.Tls is { } d ? tls.BuildTerminator(d, listenerName, tlsPrefix, stats) : null);
+    /// <summary>Whether <paramref name="model"/> can replace this listener's definition without a new socket.</summary>
+    public bool CanUpdateInPlace(ListenerModel model) =>
+        model.Address.Equals(_bound.Address) && model.Transparent == _bound.Transparent && model.Freebind == _bound.Freebind;
+
+    /// <summary>Compiles <paramref name="model"/>'s chains against <paramref name="snapshot"/> (may throw; nothing changes then).</summary>
+    public ListenerChains Compile(ListenerModel model, ProxySnapshot snapshot) => new(model, snapshot, _statsStore, _services.Tls);
+
+    /// <summary>Publishes compiled chains: new connections use them; running ones keep theirs.</summary>
+    public void Publish(ListenerChains chains) => _chains = chains;
 
     public async Task StartAsync(CancellationToken ct)
     {
-        _listener = await SocketListener.BindAsync(_model.Address, _services.Transport, new ListenSocketOptions(_model.Transparent, _model.Freebind), ct);
+        _listener = await SocketListener.BindAsync(_bound.Address, _services.Transport, new ListenSocketOptions(_bound.Transparent, _bound.Freebind), ct);
         _acceptLoop = AcceptLoopAsync(_listener);
     }
 
@@ -76,7 +74,8 @@ public sealed class ListenerRuntime : IAsyncDisposable
                 return;
             }
             if (connection is null) return;
-            if (_model.MaxConnections > 0 && _stats.DownstreamCxActive.Value >= _model.MaxConnections)
+            int maxConnections = _chains.Model.MaxConnections;
+            if (maxConnections > 0 && _stats.DownstreamCxActive.Value >= maxConnections)
             {
                 _stats.DownstreamCxOverflow.Increment();
                 connection.Abort();
@@ -97,14 +96,15 @@ public sealed class ListenerRuntime : IAsyncDisposable
             // TPROXY captures keep the original destination as the socket's local address instead.
             IPEndPoint? originalDestination = null;
             ListenerRuntime owner = this;
+            ListenerModel model = _chains.Model;
             // The original_dst listener filter alone only recovers the destination (for chain matching and
             // ORIGINAL_DST clusters, as Istio's virtualInbound uses it); use_original_dst also hands off.
-            if ((_model.UseOriginalDst || _model.OriginalDstFilter)
+            if ((model.UseOriginalDst || model.OriginalDstFilter)
                 && connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket
-                && Sidecar.Native.Sockets.OriginalDestination.TryGet(socket, (_listener?.EndPoint as IPEndPoint) ?? _model.Address, out originalDestination)
+                && Sidecar.Native.Sockets.OriginalDestination.TryGet(socket, (_listener?.EndPoint as IPEndPoint) ?? _bound.Address, out originalDestination)
                 && originalDestination is not null)
             {
-                ListenerRuntime? target = _model.UseOriginalDst ? _registry?.Find(originalDestination) : null;
+                ListenerRuntime? target = model.UseOriginalDst ? _registry?.Find(originalDestination) : null;
                 if (target is not null && target != this) owner = target;
             }
             await owner.ServeAsync(connection, originalDestination);
@@ -131,7 +131,8 @@ public sealed class ListenerRuntime : IAsyncDisposable
         TlsConnection? tls = null;
         try
         {
-            var chain = await SelectChainAsync(connection, originalDestination);
+            // One version of the config per connection: read once here, used until the connection ends.
+            var chain = await SelectChainAsync(_chains, connection, originalDestination);
             if (chain is null)
             {
                 _stats.NoFilterChainMatch.Increment();
@@ -214,16 +215,16 @@ public sealed class ListenerRuntime : IAsyncDisposable
     /// for the first bytes (tls_inspector): server-first protocols on plain tcp_proxy chains must not
     /// be held up waiting for a client that speaks second.
     /// </summary>
-    private async ValueTask<(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls)?> SelectChainAsync(ConnectionContext connection, IPEndPoint? originalDestination)
+    private static async ValueTask<CompiledChain?> SelectChainAsync(ListenerChains chains, ConnectionContext connection, IPEndPoint? originalDestination)
     {
         int port = originalDestination?.Port ?? (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         string transport = "raw_buffer";
         string? serverName = null;
         string[] alpn = [];
-        if (_selector.NeedsTlsInspection)
+        if (chains.Selector.NeedsTlsInspection)
         {
             var info = new ClientHelloInfo();
-            using var timeout = new CancellationTokenSource(_model.DetectTimeout);
+            using var timeout = new CancellationTokenSource(chains.Model.DetectTimeout);
             PipeReader input = connection.Transport.Input;
             try
             {
@@ -254,8 +255,7 @@ public sealed class ListenerRuntime : IAsyncDisposable
                 return null;
             }
         }
-        FilterChainModel? chain = _selector.Select(port, serverName, transport, alpn);
-        return chain is not null && _byModel.TryGetValue(chain, out var c) ? c : null;
+        return chains.Find(chains.Selector.Select(port, serverName, transport, alpn));
     }
 
     /// <summary>Stops accepting (graceful drain step one); open connections are left to the drain.</summary>

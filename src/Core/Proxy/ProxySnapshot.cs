@@ -20,15 +20,69 @@ public sealed class ProxySnapshot : IDisposable
     public required ClusterManager ClusterManager { get; init; }
     public required FrozenDictionary<string, ClusterRuntime> Clusters { get; init; }
 
+    /// <summary>Clusters created for this snapshot (the others were carried over from the previous one).</summary>
+    public System.Collections.Immutable.ImmutableArray<string> FreshClusters { get; init; } = [];
+
+    /// <summary>
+    /// After <paramref name="next"/> is published: closes the clusters of this snapshot that <paramref name="next"/> did
+    /// not carry over. Idle pooled connections close now; exchanges still running on them finish on their own.
+    /// </summary>
+    public void Retire(ProxySnapshot next)
+    {
+        foreach ((string name, ClusterRuntime c) in Clusters)
+        {
+            if (next.Clusters.TryGetValue(name, out ClusterRuntime? kept) && ReferenceEquals(kept, c)) continue;
+            Close(c);
+        }
+    }
+
+    /// <summary>DNS warming of the clusters created for this snapshot (carried-over ones are already resolving).</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        var fresh = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
+        foreach (string name in FreshClusters) fresh[name] = Clusters[name].State;
+        return new ClusterManager(fresh).InitializeAsync(cancellationToken);
+    }
+
+    /// <summary>This snapshot was refused after it was built: close what it created, keep what it borrowed.</summary>
+    public void DiscardFresh()
+    {
+        foreach (string name in FreshClusters) Close(Clusters[name]);
+    }
+
     public void Dispose()
     {
-        foreach (var c in Clusters.Values)
-        {
-            c.Pool.Dispose();
-            c.Http2Pool.Dispose();
-        }
-        ClusterManager.Dispose();
+        foreach (var c in Clusters.Values) Close(c);
     }
+
+    private static void Close(ClusterRuntime c)
+    {
+        c.Pool.Dispose();
+        c.Http2Pool.Dispose();
+        c.State.Dispose();
+    }
+}
+
+/// <summary>Structural equality of endpoint lists (models are classes without value equality).</summary>
+internal sealed class LocalityComparer : IEqualityComparer<LocalityEndpointsModel>
+{
+    public static readonly LocalityComparer Instance = new();
+
+    public bool Equals(LocalityEndpointsModel? x, LocalityEndpointsModel? y)
+    {
+        if (ReferenceEquals(x, y)) return true;
+        if (x is null || y is null) return false;
+        if (x.Region != y.Region || x.Zone != y.Zone || x.SubZone != y.SubZone || x.Weight != y.Weight || x.Priority != y.Priority
+            || x.Endpoints.Length != y.Endpoints.Length) return false;
+        for (int i = 0; i < x.Endpoints.Length; i++)
+        {
+            EndpointModel a = x.Endpoints[i], b = y.Endpoints[i];
+            if (a.Host != b.Host || a.Port != b.Port || a.Weight != b.Weight || !Equals(a.Address, b.Address)) return false;
+        }
+        return true;
+    }
+
+    public int GetHashCode(LocalityEndpointsModel obj) => HashCode.Combine(obj.Region, obj.Zone, obj.Endpoints.Length);
 }
 
 /// <summary>A cluster's runtime: balancing/circuit-breaker state, its connection pool and stats.</summary>

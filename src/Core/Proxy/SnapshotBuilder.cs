@@ -11,15 +11,40 @@ namespace Sidecar.Core.Proxy;
 /// <summary>Compiles a validated <see cref="BootstrapModel"/> into the runtime objects the data path reads.</summary>
 public static class SnapshotBuilder
 {
+    /// <summary>
+    /// Builds the runtime for <paramref name="model"/>. With a <paramref name="previous"/> snapshot, a cluster whose
+    /// definition did not change is carried over — same state, circuit breakers, pools and open connections — and only
+    /// its endpoints are replaced if they changed (EDS-style); everything else is new. Nothing in
+    /// <paramref name="previous"/> is modified except those carried-over endpoint sets.
+    /// </summary>
     /// <exception cref="TlsBindingException">a cluster's TLS context names an SDS secret with no certificate source behind it.</exception>
-    public static ProxySnapshot Build(BootstrapModel model, StatsStore stats, TlsBindings? tls = null)
+    public static ProxySnapshot Build(BootstrapModel model, StatsStore stats, TlsBindings? tls = null, ProxySnapshot? previous = null)
     {
         tls ??= TlsBindings.None;
-        var manager = new ClusterManager(model.Clusters.Values);
+        var states = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
         var clusters = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
+        var fresh = new List<ClusterModel>();
+        var carried = new List<(ClusterRuntime Runtime, ClusterModel Model)>();
         foreach (ClusterModel c in model.Clusters.Values)
         {
-            if (!manager.TryGet(c.Name, out ClusterState? state) || state is null) continue;
+            if (previous is not null && c.Definition.Length > 0
+                && previous.Clusters.TryGetValue(c.Name, out ClusterRuntime? old) && old.Model.Definition == c.Definition
+                // DNS clusters resolve their load_assignment themselves: a changed host list is a new cluster.
+                && (c.Type is DiscoveryType.Static or DiscoveryType.Eds || c.Localities.SequenceEqual(old.Model.Localities, LocalityComparer.Instance)))
+            {
+                carried.Add((old, c));
+            }
+            else
+            {
+                fresh.Add(c);
+            }
+        }
+        // New runtimes first: a TLS binding failure must leave the previous snapshot untouched.
+        var manager = new ClusterManager(fresh);
+        foreach (ClusterModel c in fresh)
+        {
+            ClusterState state = manager.Clusters[c.Name];
+            states[c.Name] = state;
             clusters[c.Name] = new ClusterRuntime
             {
                 Model = c,
@@ -32,7 +57,22 @@ public static class SnapshotBuilder
                 Tls = c.Tls is { } t ? tls.BuildOriginator(t, c, stats) : null,
             };
         }
-        return new ProxySnapshot { Model = model, ClusterManager = manager, Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal) };
+        foreach ((ClusterRuntime old, ClusterModel c) in carried)
+        {
+            if (!c.Localities.SequenceEqual(old.Model.Localities, LocalityComparer.Instance))
+            {
+                old.State.UpdateEndpoints(c.Localities);
+            }
+            states[c.Name] = old.State;
+            clusters[c.Name] = old;
+        }
+        return new ProxySnapshot
+        {
+            Model = model,
+            ClusterManager = new ClusterManager(states),
+            Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
+            FreshClusters = [.. fresh.Select(c => c.Name)],
+        };
     }
 
     public static HttpChainRuntime BuildHttpChain(HttpConnectionManagerModel hcm, ProxySnapshot snapshot, StatsStore stats) => new()

@@ -13,6 +13,13 @@ public enum DnsLookupFamily : byte { Auto, V4Only, V6Only, V4Preferred, All }
 public sealed class ClusterModel
 {
     public required string Name { get; init; }
+
+    /// <summary>
+    /// The cluster's config as canonical JSON without its endpoints (<c>load_assignment</c>): two versions with the
+    /// same definition are the same cluster, so a config update keeps its state, pools and connections and only
+    /// swaps endpoints. Empty for clusters built in code (never reused).
+    /// </summary>
+    public string Definition { get; init; } = "";
     public required DiscoveryType Type { get; init; }
     /// <summary>Envoy default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);

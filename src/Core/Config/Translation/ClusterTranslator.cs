@@ -77,6 +77,7 @@ internal static class ClusterTranslator
         ClusterModel? model = name is null ? null : new ClusterModel
         {
             Name = name,
+            Definition = DefinitionOf(node),
             Type = type,
             ConnectTimeout = c.Duration("connect_timeout") ?? TimeSpan.FromSeconds(5),
             UpstreamBind = c.Message("upstream_bind_config") is FieldReader bind ? BindConfigTranslator.Read(bind) : null,
@@ -99,6 +100,11 @@ internal static class ClusterTranslator
         c.Finish();
         return model;
     }
+
+    /// <summary>Canonical JSON of the cluster without <c>load_assignment</c> (see <see cref="ClusterModel.Definition"/>).</summary>
+    private static string DefinitionOf(ConfigNode node) => node is ConfigMap map
+        ? ConfigJsonWriter.Write(new ConfigMap(map.Path, [.. map.Entries.Where(e => e.Key != "load_assignment")]), indented: false)
+        : "";
 
     private static CircuitBreakerModel ReadCircuitBreakers(FieldReader cb)
     {

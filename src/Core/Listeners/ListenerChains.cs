@@ -1,0 +1,42 @@
+using Sidecar.Core.Config.Model;
+using Sidecar.Core.Proxy;
+using Sidecar.Core.Telemetry;
+using Sidecar.Core.Transport;
+
+namespace Sidecar.Core.Listeners;
+
+/// <summary>One filter chain compiled for the data path against one snapshot.</summary>
+public readonly record struct CompiledChain(FilterChainModel Chain, HttpChainRuntime? Http, TcpChainRuntime? Tcp, TlsTerminator? Tls);
+
+/// <summary>
+/// A listener's filter chains compiled against one <see cref="ProxySnapshot"/>: what a connection reads once, at
+/// accept. A config update compiles a new instance and publishes it with one reference write; connections already
+/// running keep the version they started with.
+/// </summary>
+public sealed class ListenerChains
+{
+    private readonly Dictionary<FilterChainModel, CompiledChain> _byModel = [];
+
+    /// <exception cref="TlsBindingException">a chain's TLS context needs a certificate source that is not there.</exception>
+    public ListenerChains(ListenerModel model, ProxySnapshot snapshot, StatsStore stats, TlsBindings tls)
+    {
+        Model = model;
+        Snapshot = snapshot;
+        string tlsPrefix = "listener." + model.Address.Address + "_" + model.Address.Port + ".";
+        foreach (FilterChainModel chain in model.FilterChains) _byModel[chain] = Compile(chain, snapshot, stats, tls, model.Name, tlsPrefix);
+        if (model.DefaultFilterChain is { } d) _byModel[d] = Compile(d, snapshot, stats, tls, model.Name, tlsPrefix);
+        Selector = FilterChainSelector.Build(model);
+    }
+
+    public ListenerModel Model { get; }
+    public ProxySnapshot Snapshot { get; }
+    public FilterChainSelector Selector { get; }
+
+    public CompiledChain? Find(FilterChainModel? chain) => chain is not null && _byModel.TryGetValue(chain, out CompiledChain c) ? c : null;
+
+    private static CompiledChain Compile(FilterChainModel chain, ProxySnapshot snapshot, StatsStore stats, TlsBindings tls, string listenerName, string tlsPrefix) =>
+        new(chain,
+            chain.Http is { } h ? SnapshotBuilder.BuildHttpChain(h, snapshot, stats) : null,
+            chain.TcpProxy is { } t ? SnapshotBuilder.BuildTcpChain(t, snapshot, stats) : null,
+            chain.Tls is { } d ? tls.BuildTerminator(d, listenerName, tlsPrefix, stats) : null);
+}
