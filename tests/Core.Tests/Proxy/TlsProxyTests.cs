@@ -280,4 +280,93 @@ static_resources:
         Assert.Contains("\"default\"", e.Message);
         Assert.Contains("CA_ADDR", e.Message);
     }
+
+    private static string TcpChain(string cluster) => $$"""
+      filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: tcp, cluster: {{cluster}} }
+""";
+
+    [Fact]
+    public async Task TcpProxyOverMutualTlsRelaysBothWaysAndPassesHalfClose()
+    {
+        // An echo backend that answers once the client half-closes (so half-close must cross both proxies).
+        using var echo = new TcpListener(IPAddress.Loopback, 0);
+        echo.Start();
+        int echoPort = ((IPEndPoint)echo.LocalEndpoint).Port;
+        Task backend = Task.Run(async () =>
+        {
+            using Socket s = await echo.AcceptSocketAsync();
+            var received = new MemoryStream();
+            byte[] buffer = new byte[4096];
+            int n;
+            while ((n = await s.ReceiveAsync(buffer)) > 0) received.Write(buffer, 0, n);
+            await s.SendAsync(received.ToArray());
+            s.Shutdown(SocketShutdown.Send);
+        });
+        string inboundYaml = $$"""
+static_resources:
+  listeners:
+  - name: inbound-tcp
+    address: { socket_address: { address: 127.0.0.1, port_value: {{TlsTestPeers.FreePort()}} } }
+    filter_chains:
+    - transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          require_client_certificate: true
+          common_tls_context:
+            tls_certificate_sds_secret_configs: [{ name: default }]
+            validation_context_sds_secret_config: { name: ROOTCA }
+{{TcpChain("echo")}}
+  clusters:
+  - name: echo
+    connect_timeout: 1s
+    load_assignment: { cluster_name: echo, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{echoPort}} } } } }] }] }
+""";
+        await using var inbound = await ProxyHarness.StartAsync(Load(inboundYaml), ServerIdentity());
+        string outboundYaml = $$"""
+static_resources:
+  listeners:
+  - name: outbound-tcp
+    address: { socket_address: { address: 127.0.0.1, port_value: {{TlsTestPeers.FreePort()}} } }
+    filter_chains:
+    - {{TcpChain("mesh").TrimStart()}}
+  clusters:
+  - name: mesh
+    connect_timeout: 1s
+    load_assignment: { cluster_name: mesh, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{inbound.EndPoint.Port}} } } } }] }] }
+    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          tls_certificates: [{ certificate_chain: { filename: CLIENT/cert-chain.pem }, private_key: { filename: CLIENT/key.pem } }]
+          validation_context:
+            trusted_ca: { filename: CLIENT/root-cert.pem }
+            match_typed_subject_alt_names: [{ san_type: URI, matcher: { exact: "{{TlsTestPeers.ServerId}}" } }]
+""";
+        await using var outbound = await ProxyHarness.StartAsync(Load(outboundYaml));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(outbound.EndPoint);
+        byte[] payload = PatternOf(200_000);
+        await client.SendAsync(payload);
+        client.Shutdown(SocketShutdown.Send);
+        var back = new MemoryStream();
+        byte[] chunk = new byte[65536];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        int got;
+        while ((got = await client.ReceiveAsync(chunk, SocketFlags.None, timeout.Token)) > 0) back.Write(chunk, 0, got);
+        Assert.Equal(payload, back.ToArray());
+        await backend;
+        Assert.Equal(1, Stat(outbound, "cluster.mesh.ssl.handshake"));
+        Assert.Equal(1, Stat(inbound, "ssl.handshake"));
+    }
+
+    private static byte[] PatternOf(int size)
+    {
+        byte[] data = new byte[size];
+        for (int i = 0; i < size; i++) data[i] = (byte)(i * 31 + (i >> 8));
+        return data;
+    }
 }
