@@ -40,6 +40,14 @@ class H2loadParsing(unittest.TestCase):
             parse_h2load("connect to 127.0.0.1:1 failed: Connection refused\nNo protocol negotiated. Aborting.\n")
 
 
+class H2loadSizing(unittest.TestCase):
+    def test_request_count_follows_the_rate_seen_in_the_warm_up(self):
+        self.assertEqual(secure.h2load_requests(4000.0, 8, False), 32000)
+        self.assertEqual(secure.h2load_requests(100.0, 1, True), 2000)  # floor: a few ticks of CPU at least
+        self.assertEqual(secure.h2load_requests(None, 8, False), 200000)
+        self.assertEqual(secure.h2load_requests(None, 1, True), 10000)
+
+
 class ListeningProbe(unittest.TestCase):
     TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:4771 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
