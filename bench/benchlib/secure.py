@@ -257,7 +257,7 @@ def run_scenarios(ctx, values, backend):
         for t, sc in [x for b in blocks[shift:] + blocks[:shift] for x in b]:
             r = one(t, sc, ctx["duration"], pids["direct-h2" if (t, sc) == ("direct", "h2-multiplexed") else t])
             if r:
-                r.update({"target": t, "scenario": sc, "rep": rep})
+                r.update({"target": t, "scenario": sc, "rep": rep, "loadavg1_end": loadavg1()})
                 results["secure_runs"].append(r)
                 prog.step(f"rep{rep} {t:<8} {sc:<16} {r['rps']:>9.0f} req/s {r['cpu_us_per_req'] or 0:8.2f} µs/req errors {r['errors']}")
 
@@ -265,11 +265,16 @@ def run_scenarios(ctx, values, backend):
         for t in stream_targets:
             r = stream_once(ctx, t, values)
             if r:
-                r.update({"target": t, "scenario": "mtls-tcp-stream", "rep": rep})
+                r.update({"target": t, "scenario": "mtls-tcp-stream", "rep": rep, "loadavg1_end": loadavg1()})
                 results["secure_runs"].append(r)
                 prog.step(f"rep{rep} {t:<8} mtls-tcp-stream {r['gbit_s']:.2f} Gb/s, {r['cpu_s_per_gb'] or 0:.3f} CPU s/GB")
     for p in fronts.values():
         pm.stop(p)
+
+
+def loadavg1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def h2load_requests(rate, window, quick):

@@ -111,6 +111,10 @@ def render_secure_md(res):
            "(configs `bench/peers/*-tls.*`); the stream scenario starts two more processes per kind (`*-mtls-client`, "
            "`*-mtls-server`). CPU µs/req = utime+stime of the proxy process(es) over the window ÷ completed requests. "
            "TLS overhead = tls-hello − plain-hello of the same process, paired by repetition.", ""]
+    loads = [r["loadavg1_end"] for r in res.get("secure_runs", []) if r.get("loadavg1_end") is not None]
+    if loads:
+        out += [f"1-minute load average at the end of these runs: {min(loads):.1f}–{max(loads):.1f} on {res['machine']['nproc']} "
+                f"cores{' — CONTENDED: compare within the run (ratios, paired overheads), not absolutes' if max(loads) > 4 else ''}.", ""]
     params = info.get("tls_params", {})
     if params:
         out += ["Negotiated with `openssl s_client` against each TLS listener: " +

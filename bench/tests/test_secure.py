@@ -71,7 +71,8 @@ def tiny_result():
                  run("haproxy", "plain-hello", rep, hp), run("haproxy", "tls-hello", rep, ht)]
         runs += [run("sidecar", "tls-handshake", rep, 900.0), run("haproxy", "tls-handshake", rep, 450.0)]
         runs += [run("sidecar", "h2-multiplexed", rep, 15.0), run("haproxy", "h2-multiplexed", rep, 20.0)]
-    runs.append(run("nginx", "tls-hello", 0, 30.0))  # no plaintext pair: no overhead figure
+    runs.append(run("nginx", "tls-hello", 0, 30.0, loadavg1_end=9.0))  # no plaintext pair: no overhead figure
+    runs[0]["loadavg1_end"] = 3.0
     for t, gb, c, s in (("sidecar", 4.0, 0.3, 0.2), ("haproxy", 8.0, 0.1, 0.1), ("direct", 20.0, None, None)):
         runs.append({"target": t, "scenario": "mtls-tcp-stream", "rep": 0, "gbit_s": gb, "bytes": int(gb * 1e9),
                      "cpu_s_per_gb": None if c is None else c + s, "cpu_s_per_gb_client": c, "cpu_s_per_gb_server": s})
@@ -125,6 +126,7 @@ class SecureSummaries(unittest.TestCase):
         self.assertIn("| YARP | not available: YARP proxies HTTP only |", md)
         self.assertIn("| HAProxy (h2 both sides) |", md)
         self.assertIn("| Sidecar | 4.00 | 0.20 | 0.50 | 0.500 | 0.300 | 0.200 | 2.50 |", md)
+        self.assertIn("load average at the end of these runs: 3.0–9.0 on 2 cores — CONTENDED", md)
         self.assertNotIn("## CPU per request (closed loop", md)  # classic parts were skipped: no empty tables
 
 
