@@ -48,6 +48,33 @@ class H2loadSizing(unittest.TestCase):
         self.assertEqual(secure.h2load_requests(None, 1, True), 10000)
 
 
+class TargetPlanning(unittest.TestCase):
+    def ctx(self, only=None, yarp_dir="/nonexistent", envoy_bin=None):
+        return {"results": {}, "only": only, "yarp_dir": yarp_dir, "envoy_bin": envoy_bin}
+
+    def test_unbuilt_yarp_and_absent_envoy_are_marked_for_the_chosen_scenarios_only(self):
+        ctx = self.ctx()
+        targets = secure.plan_targets(ctx, {"tls-hello", "plain-hello"})
+        self.assertEqual(targets, ["sidecar", "haproxy", "nginx"])
+        na = ctx["results"]["not_available_secure"]
+        self.assertEqual(set(na), {"tls-hello", "plain-hello"})
+        self.assertIn("not built", na["tls-hello"]["yarp"])
+        self.assertIn("ENVOY_BIN", na["tls-hello"]["envoy"])
+
+    def test_a_built_yarp_is_planned_and_only_its_tcp_stream_is_unavailable(self):
+        with tempfile.TemporaryDirectory() as d:
+            exe = os.path.join(d, "yarp-peer")
+            with open(exe, "w") as f:
+                f.write("#!/bin/sh\n")
+            os.chmod(exe, 0o755)
+            ctx = self.ctx(only={"yarp", "haproxy"}, yarp_dir=d, envoy_bin="/usr/bin/envoy")
+            self.assertEqual(secure.plan_targets(ctx, {"mtls-tcp-stream", "mtls-origination"}), ["haproxy", "yarp"])
+            na = ctx["results"]["not_available_secure"]
+            self.assertIn("no TCP proxy", na["mtls-tcp-stream"]["yarp"])
+            self.assertNotIn("yarp", na.get("mtls-origination", {}))
+            self.assertIn("not in bench/peers", na["mtls-origination"]["envoy"])  # a binary, but no TLS configs: said so
+
+
 class ListeningProbe(unittest.TestCase):
     TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:4771 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
