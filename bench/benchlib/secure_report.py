@@ -70,7 +70,8 @@ def _median(s, sc, t, key):
 
 
 def goals(s):
-    """Each goal with our figure, HAProxy's and a verdict (None when a figure is missing: never a guess)."""
+    """Each goal with our figure, HAProxy's and a verdict (None when a figure is missing: never a guess); goals of
+    scenarios that were not run at all (--tls-scenarios) are left out."""
     out = []
 
     def versus(name, sc, key, unit):
@@ -91,7 +92,8 @@ def goals(s):
     h2 = s.get("h2-multiplexed", {}).get("sidecar", {}).get("ratio_to_haproxy")
     out.append({"goal": f"HTTP/2 multiplexed CPU/request ≤ {H2_GOAL_RATIO}× HAProxy (issue 4)", "sidecar": h2, "haproxy": 1.0 if h2 else None,
                 "met": None if h2 is None else h2 <= H2_GOAL_RATIO, "text": f"Sidecar {fr(h2)}× HAProxy"})
-    return out
+    run = [sc in s for sc in ("tls-hello", "tls-handshake", "mtls-tcp-stream", "h2-multiplexed")]
+    return [g for g, ran in zip(out, run) if ran]
 
 
 def verdict(met):

@@ -142,6 +142,11 @@ class SecureSummaries(unittest.TestCase):
         self.assertIsNone(goals[0]["met"])
         self.assertIsNone(goals[1]["met"])
 
+    def test_goals_of_scenarios_not_run_are_left_out(self):
+        res = tiny_result()
+        res["secure_runs"] = [r for r in res["secure_runs"] if r["scenario"] in ("plain-hello", "tls-hello")]
+        self.assertEqual([g["goal"][:13] for g in summarize_secure(res)["goals"]], ["TLS keep-aliv"])
+
     def test_report_section_lists_goals_figures_and_unavailable_peers(self):
         res = tiny_result()
         res["summary"] = summarize_all(res)
