@@ -23,6 +23,8 @@ from benchlib.measure import (idle_connections, raise_fd_limit, run_iperf, run_l
                               startup_time)
 from benchlib.procs import Procs, log, port_free, render, rss_kb, wait_200, wait_port, which  # noqa: E402
 from benchlib.report import WRK_SCENARIOS, render_md, summarize, summarize_all  # noqa: E402
+from benchlib.secure import run_secure  # noqa: E402
+from benchlib.secure_report import SECURE_SCENARIOS, summarize_secure  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -42,6 +44,7 @@ SIDECAR_VARIANTS = {  # --variants: name -> (label, env, extra args); /hello onl
 }
 RATES = ((1000, 4), (5000, 16))  # fixed-rate points: (req/s, connections), Istio-style many connections
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
+CLASSIC_PARTS = {"wrk", "latency", "tcp", "idle", "startup", "check"}  # everything but "tls" (bench/benchlib/secure.py)
 
 
 def machine_info():
@@ -76,7 +79,10 @@ def parse_args():
     ap.add_argument("--reps", type=int, help="repetitions (full mode: >= 3)")
     ap.add_argument("--variants", action="store_true", help="also Sidecar scheduling variants (on /hello)")
     ap.add_argument("--only", help="comma-separated targets (default: all)")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: wrk,latency,tcp,idle,startup,check")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: wrk,latency,tcp,idle,startup,check,tls")
+    ap.add_argument("--tls-only", action="store_true",
+                    help="only the TLS/mTLS/HTTP/2 scenarios (= --skip wrk,latency,tcp,idle,startup,check); results *-tls.*")
+    ap.add_argument("--tls-scenarios", help="comma-separated subset of the TLS/h2 scenarios (default: all; see bench/README.md)")
     ap.add_argument("--idle-count", type=int, default=10000)
     ap.add_argument("--sidecar", default=os.environ.get("SIDECAR_BIN", os.path.join(ROOT, "out", "sidecar")))
     ap.add_argument("--loadgen", default=os.path.join(TOOLS, "loadgen", "loadgen"))
@@ -149,6 +155,13 @@ def main():
     lat_duration = args.duration or (2 if quick else 10)
     tcp_duration = args.duration or (2 if quick else 5)
     skip = set(filter(None, args.skip.split(",")))
+    unknown = set(args.tls_scenarios.split(",")) - set(SECURE_SCENARIOS) if args.tls_scenarios else set()
+    if unknown:
+        sys.exit(f"--tls-scenarios: unknown {', '.join(sorted(unknown))} (known: {', '.join(SECURE_SCENARIOS)})")
+    if args.tls_only:
+        skip |= CLASSIC_PARTS
+        if "tls" in skip:
+            sys.exit("--tls-only and --skip tls leave nothing to run")
     proxy_cpu, load_cpu = (0, 1) if args.pin else (None, None)
 
     if not os.access(args.sidecar, os.X_OK):
@@ -168,12 +181,12 @@ def main():
         log(f"idle connections: {args.idle_count} instead of {wanted_idle} (fd hard limit {fd_limit})")
 
     info = machine_info()
-    mode = "quick" if quick else "full"
+    mode = ("tls-quick" if quick else "tls") if args.tls_only else ("quick" if quick else "full")
     log(f"machine: {info['host']} nproc={info['nproc']} cpu='{info['cpu_model']}' kernel={info['kernel']} fd limit {fd_limit}")
     log(f"mode={mode} duration={duration}s reps={reps} pinning={'proxy CPU0, load+backend CPU1' if args.pin else 'none'}")
     results = {"machine": info, "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "mode": mode, "duration_s": duration, "latency_duration_s": lat_duration, "tcp_duration_s": tcp_duration,
-               "reps": reps, "note": args.note, "idle_count": args.idle_count,
+               "reps": reps, "note": args.note, "idle_count": args.idle_count, "skipped_parts": sorted(skip),
                "pinning": "proxy on CPU 0, load generator + backend on CPU 1 (taskset)" if args.pin else "unpinned",
                "envoy": envoy_bin or "not available here", "yarp": "publish of bench/peers/yarp" if os.path.isdir(args.yarp_dir) else "not built",
                "targets": {}, "runs": [], "latency_runs": [], "tcp_runs": [], "idle_runs": [], "failures": [], "not_available": {}}
@@ -194,6 +207,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     results["summary"] = summarize_all(results)
+    results["summary"]["secure"] = summarize_secure(results)
     results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
     name = f"{stamp}-{info['host']}-{mode}{'-pinned' if args.pin else ''}{args.tag}"
@@ -269,7 +283,7 @@ def run_all(args, results, pm, tmp, envoy_bin, iperf3, loadgen, duration, reps, 
     if not wait_200(BACKEND_PORT, "/hello", 10, backend):
         raise SystemExit("backend nginx did not start")
     iperf_srv = None
-    if iperf3 and "tcp" not in skip:
+    if iperf3 and not {"tcp", "tls"} <= skip:
         iperf_srv = pm.start([iperf3, "-s", "-p", str(IPERF_PORT)], cpu=load_cpu)
         if not wait_port(IPERF_PORT, 5, iperf_srv):
             results["failures"].append("iperf3 server did not start")
@@ -404,6 +418,18 @@ def run_all(args, results, pm, tmp, envoy_bin, iperf3, loadgen, duration, reps, 
                 results["idle_runs"].append(r)
                 prog.step(f"rep{rep} {name:<14} {r['alive']}/{args.idle_count} idle open, "
                           f"{(r['bytes_per_conn'] or 0):.0f} B/conn")
+
+    if "tls" not in skip:
+        # the classic targets' processes are idle from here on; stop them so they take no memory or wake-ups
+        for name in list(running):
+            pm.stop(running.pop(name))
+        run_secure({"results": results, "pm": pm, "tmp": tmp, "peers": PEERS, "root": ROOT, "sidecar": args.sidecar,
+                    "yarp_dir": args.yarp_dir, "envoy_bin": envoy_bin, "only": set(args.only.split(",")) if args.only else None,
+                    "scenarios": set(args.tls_scenarios.split(",")) if args.tls_scenarios else None,
+                    "reps": reps, "quick": args.quick, "duration": 1 if args.quick and not args.duration else duration,
+                    "stream_duration": 1 if args.quick and not args.duration else tcp_duration, "load_cpu": load_cpu,
+                    "proxy_cpu": proxy_cpu, "backend_port": BACKEND_PORT, "backend_pid": backend.pid, "iperf_port": IPERF_PORT,
+                    "iperf_pid": iperf_srv.pid if iperf_srv else None, "measured": measured, "progress": Progress})
 
 
 def measured(results, what, fn, *a):

@@ -61,12 +61,13 @@ class RssSampler:
             self._t.join()
 
 
-def run_wrk(port, path, duration, conns, load_cpu, pid, close=False):
-    """Closed-loop wrk; CPU µs per request of `pid` over the window (the primary figure)."""
+def run_wrk(port, path, duration, conns, load_cpu, pid, close=False, scheme="http"):
+    """Closed-loop wrk; CPU µs per request of `pid` over the window (the primary figure). scheme https: wrk does
+    TLS without a client certificate and without session resumption (each new connection is a full handshake)."""
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
     if close:
         argv += ["-H", "Connection: close"]
-    argv.append(f"http://127.0.0.1:{port}{path}")
+    argv.append(f"{scheme}://127.0.0.1:{port}{path}")
     if load_cpu is not None:
         argv = ["taskset", "-c", str(load_cpu)] + argv
     with RssSampler(pid) as rss:
@@ -104,7 +105,8 @@ def run_loadgen(loadgen_argv, port, path, rate, conns, duration, warmup, load_cp
 
 
 def run_iperf(port, duration, load_cpu, pid):
-    """One iperf3 TCP stream client -> port (server behind it); Gb/s received and proxy CPU s per GB."""
+    """One iperf3 TCP stream client -> port (server behind it); Gb/s received and proxy CPU s per GB.
+    `pid` may be a list (a chain of proxies): their CPU is summed."""
     argv = ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(duration), "-J"]
     if load_cpu is not None:
         argv = ["taskset", "-c", str(load_cpu)] + argv
@@ -121,6 +123,37 @@ def run_iperf(port, duration, load_cpu, pid):
     gb = recv["bytes"] / 1e9
     return {"gbit_s": recv["bits_per_second"] / 1e9, "bytes": recv["bytes"],
             "cpu_s_per_gb": (cpu_us_per_unit(c0, c1, gb) / 1e6) if pid and gb else None}
+
+
+def parse_h2load(out):
+    """Requests succeeded/failed/errored and req/s from h2load's summary; refuses anything else."""
+    fin = re.search(r"^finished in ([\d.]+)(s|ms), ([\d.]+) req/s", out, re.M)
+    req = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, "
+                    r"(\d+) timeout", out, re.M)
+    if not fin or not req:
+        raise ValueError(f"not h2load output: {out[-300:]!r}")
+    total, _, done, ok, failed, _errored, _timeout = (int(x) for x in req.groups())
+    secs = float(fin.group(1)) * (0.001 if fin.group(2) == "ms" else 1.0)
+    # "errored" and "timeout" are subsets of "failed"; requests never done count too
+    status = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out, re.M)
+    bad_status = int(status.group(3)) + int(status.group(4)) if status else 0
+    return {"requests": ok, "seconds": secs, "rps": float(fin.group(3)),
+            "errors": max(failed, bad_status) + (total - done)}
+
+
+def run_h2load(port, path, requests, clients, streams, load_cpu, pid):
+    """h2load over h2c (prior knowledge): CPU µs per succeeded request of `pid` over the run."""
+    argv = ["h2load", "-n", str(requests), "-c", str(clients), "-m", str(streams), f"http://127.0.0.1:{port}{path}"]
+    if load_cpu is not None:
+        argv = ["taskset", "-c", str(load_cpu)] + argv
+    c0 = cpu_ticks(pid) if pid else 0
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    c1 = cpu_ticks(pid) if pid else 0
+    res = parse_h2load(r.stdout)
+    if res["requests"] == 0:
+        raise RuntimeError(f"h2load: no request succeeded: {r.stdout[-300:]} {r.stderr[-300:]}")
+    res["cpu_us_per_req"] = cpu_us_per_unit(c0, c1, res["requests"]) if pid else None
+    return res
 
 
 def raise_fd_limit(wanted):

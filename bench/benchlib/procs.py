@@ -48,6 +48,9 @@ def parse_stat_cpu_ticks(stat_text):
 
 
 def cpu_ticks(pid):
+    """utime+stime ticks of one process, or the sum over a list of them (a chain of proxies)."""
+    if isinstance(pid, (list, tuple)):
+        return sum(cpu_ticks(p) for p in pid)
     with open(f"/proc/{pid}/stat") as f:
         return parse_stat_cpu_ticks(f.read())
 
@@ -105,6 +108,29 @@ def wait_port(port, deadline_s, proc=None):
             return True
         except OSError:
             time.sleep(0.02)
+    return False
+
+
+def parse_listening(proc_net_tcp, port):
+    """Whether /proc/net/tcp text has a socket in LISTEN state (0A) on local `port` (any address)."""
+    for line in proc_net_tcp.splitlines()[1:]:
+        f = line.split()
+        if len(f) > 3 and f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+            return True
+    return False
+
+
+def wait_listening(port, deadline_s, proc=None):
+    """Like wait_port, without connecting: a probe connection to a chain of TCP proxies would reach the server at the
+    end (iperf3 takes it for a test's control connection and refuses the real one while it lingers)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
+        with open("/proc/net/tcp") as f:
+            if parse_listening(f.read(), port):
+                return True
+        time.sleep(0.02)
     return False
 
 

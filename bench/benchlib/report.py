@@ -111,8 +111,27 @@ def render_md(res):
                 f"{' — CONTENDED RUN: compare ratios within the run, not absolutes' if max(loads) > 4 else ''}).", ""]
     s = res["summary"]
     order = list(res["targets"])
+    skipped = set(res.get("skipped_parts", ()))
+    if "wrk" not in skipped:
+        out += wrk_section(res, s, order)
+    if "latency" not in skipped:
+        out += latency_section(res, s, order)
+    if "tcp" not in skipped:
+        out += tcp_section(res, s, order)
+    if "idle" not in skipped:
+        out += idle_section(res, s, order)
+    from .secure_report import render_secure_md  # noqa: PLC0415 (secure_report builds on this module's helpers)
+    out += render_secure_md(res)
+    out += footprint_section(res, order)
+    if res.get("charts"):
+        out += ["## Charts", ""] + [f"![{c}]({c})" for c in res["charts"]] + [""]
+    if res.get("failures"):
+        out += ["## Skipped (failed to start or to measure)", ""] + [f"* {f}" for f in res["failures"]] + [""]
+    return "\n".join(out) + "\n"
 
-    out += ["## CPU per request (closed loop, wrk -t1)", "",
+
+def wrk_section(res, s, order):
+    out = ["## CPU per request (closed loop, wrk -t1)", "",
             "CPU µs/req = (utime+stime of the proxy process over the wrk window) ÷ requests completed: the primary "
             "figure (for `direct` it is the backend nginx's). wrk latency is at saturation: context only.", ""]
     for sc, (path, title, conns, close) in WRK_SCENARIOS.items():
@@ -128,8 +147,11 @@ def render_md(res):
                            f"{fr(x['rps_ratio_to_haproxy'])} | {fmt(x['p50_ms'], 2)} | {fmt(x['p99_ms'], 2)} | "
                            f"{fmt(x['rss_load_kb'], 1, 1 / 1024)} | {x['errors']} |")
         out += na_rows(res, sc, 9) + [""]
+    return out
 
-    out += ["## Latency at a fixed rate (open loop, `bench/LoadGen`)", "",
+
+def latency_section(res, s, order):
+    out = ["## Latency at a fixed rate (open loop, `bench/LoadGen`)", "",
             "Requests sent on a fixed schedule over keep-alive connections (one in flight per connection), latency measured "
             "from the INTENDED send time (coordinated-omission corrected), HdrHistogram, µs. Body: /1k. 'added p50/p99' = "
             "target minus direct-to-backend in the same run. CPU µs/req of the proxy at that rate. Send lag p99 = how late "
@@ -158,8 +180,11 @@ def render_md(res):
                 f"{chk['loadgen']['p50_us']} | {chk['loadgen']['p90_us']} | {chk['loadgen']['p99_us']} |", "",
                 "At a low rate nothing queues, so both should see the backend's service time; the generator adds its own "
                 "wake-up lag (send lag above).", ""]
+    return out
 
-    out += ["## One TCP stream (iperf3, tcp_proxy / mode tcp / stream)", "",
+
+def tcp_section(res, s, order):
+    out = ["## One TCP stream (iperf3, tcp_proxy / mode tcp / stream)", "",
             "| target | Gb/s | Gb/s ×HAProxy | proxy CPU s per GB | CPU ×HAProxy |", "|---|---|---|---|---|"]
     for t in order:
         if t in s["tcp"]:
@@ -168,8 +193,11 @@ def render_md(res):
                        f"{fr(x['cpu_ratio_to_haproxy'])} |")
     out += na_rows(res, "tcp", 5) + ["", "`direct` = iperf3 client straight to the iperf3 server (loopback floor); its CPU column "
                                      "is the iperf3 server's.", ""]
+    return out
 
-    out += [f"## {res.get('idle_count', 10000):,} idle connections held open", "",
+
+def idle_section(res, s, order):
+    out = [f"## {res.get('idle_count', 10000):,} idle connections held open", "",
             "Plain TCP connections that send nothing; bytes per connection = (RSS with them open − RSS before) ÷ the "
             "number still open after 1 s. The count is capped by the descriptor hard limit (HAProxy needs two per "
             "connection): 10,000 where the limit allows.", "",
@@ -180,8 +208,11 @@ def render_md(res):
             out.append(f"| {label(res, t)} | {fmt(x['bytes_per_conn'], 0)} | {fr(x['ratio_to_haproxy'])} | "
                        f"{fmt(x['rss_before_kb'], 1, 1 / 1024)} | {fmt(x['rss_with_idle_kb'], 1, 1 / 1024)} | {fmt(x['alive'], 0)} |")
     out += na_rows(res, "idle", 6) + [""]
+    return out
 
-    out += ["## Footprint and start-up", "", "| target | binary bytes | RSS idle MB | RSS after load MB | exec → first proxied 200, ms |",
+
+def footprint_section(res, order):
+    out = ["## Footprint and start-up", "", "| target | binary bytes | RSS idle MB | RSS after load MB | exec → first proxied 200, ms |",
             "|---|---|---|---|---|"]
     for t in order:
         x = res["targets"][t]
@@ -193,8 +224,4 @@ def render_md(res):
     out += ["", "Binary bytes: Sidecar is one self-contained native-AOT file; haproxy/nginx are dynamically linked "
             "(shared libraries not counted); YARP is framework-dependent (its own files, runtime not counted). "
             "Start-up: fresh process, polled with a raw HTTP GET every ~2 ms.", ""]
-    if res.get("charts"):
-        out += ["## Charts", ""] + [f"![{c}]({c})" for c in res["charts"]] + [""]
-    if res.get("failures"):
-        out += ["## Skipped (failed to start or to measure)", ""] + [f"* {f}" for f in res["failures"]] + [""]
-    return "\n".join(out) + "\n"
+    return out
