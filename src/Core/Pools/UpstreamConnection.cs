@@ -40,11 +40,14 @@ public sealed class UpstreamConnection : IAsyncDisposable
     /// </summary>
     public bool LooksAlive()
     {
+        // Over TLS the plaintext reader only sees what SslStream decrypted when asked; an idle connection the peer
+        // closed shows up underneath instead: a close_notify record or EOF waiting in the socket pipe.
+        PipeReader probe = Context is Transport.TlsConnection tls ? tls.Inner.Transport.Input : Input;
         try
         {
-            if (Input.TryRead(out ReadResult r))
+            if (probe.TryRead(out ReadResult r))
             {
-                Input.AdvanceTo(r.Buffer.Start);
+                probe.AdvanceTo(r.Buffer.Start);
                 return false;
             }
             return true;

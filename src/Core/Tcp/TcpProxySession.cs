@@ -18,6 +18,8 @@ namespace Sidecar.Core.Tcp;
 internal sealed class TcpProxySession : IHeartbeatTarget
 {
     private const int UpstreamReadBufferSize = 64 * 1024;
+    /// <summary>The most plaintext one TLS record carries (RFC 8446 §5.1).</summary>
+    private const int TlsRecordPayload = 16 * 1024;
     private readonly ConnectionContext _downstream;
     private readonly TcpChainRuntime _chain;
     private readonly ProxyServices _services;
@@ -113,21 +115,33 @@ internal sealed class TcpProxySession : IHeartbeatTarget
 
     private async Task DownstreamToUpstreamAsync(PipeReader input, Socket up, Stream? upTls)
     {
+        byte[]? record = null;
         try
         {
             while (true)
             {
                 ReadResult r = await input.ReadAsync();
                 ReadOnlySequence<byte> buffer = r.Buffer;
-                foreach (ReadOnlyMemory<byte> segment in buffer)
+                if (upTls is not null)
                 {
-                    if (upTls is not null)
+                    // The transport hands us 4 KiB segments; one TLS record carries up to 16 KiB, so gather them
+                    // first: a quarter of the records, encryptions and socket writes.
+                    record ??= ArrayPool<byte>.Shared.Rent(TlsRecordPayload);
+                    for (ReadOnlySequence<byte> rest = buffer; !rest.IsEmpty;)
                     {
-                        await upTls.WriteAsync(segment);
-                        continue;
+                        int n = (int)Math.Min(rest.Length, TlsRecordPayload);
+                        rest.Slice(0, n).CopyTo(record);
+                        await upTls.WriteAsync(record.AsMemory(0, n));
+                        rest = rest.Slice(n);
                     }
-                    int sent = 0;
-                    while (sent < segment.Length) sent += await up.SendAsync(segment[sent..], SocketFlags.None);
+                }
+                else
+                {
+                    foreach (ReadOnlyMemory<byte> segment in buffer)
+                    {
+                        int sent = 0;
+                        while (sent < segment.Length) sent += await up.SendAsync(segment[sent..], SocketFlags.None);
+                    }
                 }
                 _chain.Stats.DownstreamCxRxBytesTotal.Add(buffer.Length);
                 input.AdvanceTo(buffer.End);
@@ -141,6 +155,10 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ConnectionResetException or IOException)
         {
             Abort();
+        }
+        finally
+        {
+            if (record is not null) ArrayPool<byte>.Shared.Return(record);
         }
     }
 

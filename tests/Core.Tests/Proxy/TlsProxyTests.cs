@@ -369,4 +369,55 @@ static_resources:
         for (int i = 0; i < size; i++) data[i] = (byte)(i * 31 + (i >> 8));
         return data;
     }
+
+    [Fact]
+    public async Task APooledTlsConnectionTheServerClosedIsNotReused()
+    {
+        // A TLS backend that answers one request per connection with keep-alive, then closes it while idle
+        // (close_notify + FIN), as a server with a short keep-alive timeout does.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = new Sidecar.Core.Tls.DownstreamTlsContext(new Sidecar.Core.Tls.DownstreamTlsOptions { RequireClientCertificate = false, ApplicationProtocols = [] },
+            new StaticCertificateSource(TlsTestPeers.Server.Value));
+        int connections = 0;
+        using var stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Socket s;
+                try { s = await listener.AcceptSocketAsync(stop.Token); } catch (OperationCanceledException) { return; }
+                Interlocked.Increment(ref connections);
+                _ = Task.Run(async () =>
+                {
+                    var r = await server.AuthenticateAsync(new NetworkStream(s, ownsSocket: true), false, CancellationToken.None);
+                    if (r.Stream is not { } tls) return;
+                    byte[] buffer = new byte[4096];
+                    int have = 0;
+                    while (!Encoding.ASCII.GetString(buffer, 0, have).Contains("\r\n\r\n", StringComparison.Ordinal))
+                    {
+                        int n = await tls.ReadAsync(buffer.AsMemory(have));
+                        if (n == 0) return;
+                        have += n;
+                    }
+                    await tls.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"u8.ToArray());
+                    await Task.Delay(100);
+                    await tls.ShutdownAsync();
+                    await tls.DisposeAsync();
+                });
+            }
+        });
+        string yaml = MtlsOutbound(port, TlsTestPeers.ServerId);
+        await using var outbound = await ProxyHarness.StartAsync(Load(yaml));
+        using var client = new BlockingClient(outbound.EndPoint);
+        for (int i = 0; i < 3; i++)
+        {
+            client.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: svc\r\n\r\n"));
+            Assert.Equal(200, client.ReadResponse(out _, out _));
+            await Task.Delay(400); // the backend has closed the pooled connection by now
+        }
+        stop.Cancel();
+        Assert.Equal(3, connections);
+    }
 }
