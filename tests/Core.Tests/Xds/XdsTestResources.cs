@@ -89,7 +89,17 @@ internal static class XdsTestResources
         return w.ToArray();
     }
 
-    public static XdsNode Node() => new() { Id = "sidecar~10.0.0.1~pod.ns~ns.svc.cluster.local", Cluster = "app.ns" };
+    /// <summary>A node whose metadata uses every Struct value kind, so the fake's decoding checks our encoding.</summary>
+    public static XdsNode Node() => new()
+    {
+        Id = "sidecar~10.0.0.1~pod.ns~ns.svc.cluster.local",
+        Cluster = "app.ns",
+        Locality = new XdsLocality("r", "z", ""),
+        Metadata = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"ISTIO_VERSION":"1.28.0","LABELS":{"app":"a","version":"v1"},"ENVOY_STATUS_PORT":15021,
+             "PILOT_SAN":["spiffe://cluster.local/ns/istio-system/sa/istiod"],"FLAG":true,"OFF":false,"NOTHING":null,"RATIO":0.25}
+            """)!.AsObject(),
+    };
 }
 
 /// <summary>A translator that records what it is given and rejects chosen resource names.</summary>

@@ -198,6 +198,12 @@ const service = {
 };
 
 let pausedNewStreams = false;
+
+// Ends a stream with UNAVAILABLE, as istiod going away does; grpc-js turns an 'error' event into the status.
+function cut(s, why) {
+  streams.delete(s.id);
+  s.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'fake istiod: ' + why });
+}
 const server = new grpc.Server();
 server.addService(service, { StreamAggregatedResources: handler(false), DeltaAggregatedResources: handler(true) });
 
@@ -228,12 +234,12 @@ function runCommand(c) {
     case 'pushThenDisconnect': { // push the first kind, then cut the stream before anything else
       for (const s of [...streams.values()]) {
         push(s, kinds[0], false);
-        s.call.destroy(new Error('fake istiod: disconnect mid-push'));
+        cut(s, 'disconnect mid-push');
       }
       return {};
     }
     case 'disconnect':
-      for (const s of [...streams.values()]) s.call.destroy(new Error('fake istiod: disconnect'));
+      for (const s of [...streams.values()]) cut(s, 'disconnect');
       return {};
     case 'pauseNewStreams': // new streams get no automatic pushes until resumed (to observe backoff)
       pausedNewStreams = !!c.value;

@@ -84,12 +84,29 @@ function structToJson(s) {
 }
 
 function valueToJson(v) {
-  if (v.struct_value) return structToJson(v.struct_value);
-  if (v.list_value) return (v.list_value.values || []).map(valueToJson);
-  if ('string_value' in v) return v.string_value;
-  if ('number_value' in v) return v.number_value;
-  if ('bool_value' in v) return v.bool_value;
+  const get = (k) => (k in v ? v[k] : v[camel(k)]);
+  if (get('struct_value')) return structToJson(get('struct_value'));
+  if (get('list_value')) return (get('list_value').values || []).map(valueToJson);
+  for (const k of ['string_value', 'number_value', 'bool_value']) if (get(k) !== undefined) return get(k);
   return null;
+}
+
+// protobufjs loads its bundled google/protobuf types with camelCase field names, Envoy's with snake_case:
+// the objects built here use snake_case and are renamed to whatever the target type really has.
+const camel = (k) => k.replace(/_([a-z])/g, (m, c) => c.toUpperCase());
+function adapt(type, obj) {
+  if (!(type instanceof protobuf.Type) || obj === null || typeof obj !== 'object' || Buffer.isBuffer(obj)) return obj;
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const field = type.fields[k] || type.fields[camel(k)];
+    if (!field) { out[k] = v; continue; }
+    field.resolve();
+    const rt = field.resolvedType;
+    if (field.map) out[field.name] = Object.fromEntries(Object.entries(v).map(([mk, mv]) => [mk, adapt(rt, mv)]));
+    else if (field.repeated) out[field.name] = v.map((x) => adapt(rt, x));
+    else out[field.name] = adapt(rt, v);
+  }
+  return out;
 }
 
 function makeConverter(lookup) {
@@ -110,7 +127,7 @@ function makeConverter(lookup) {
     const wkt = '.' + fullName;
     let body;
     if (WRAPPERS.has(wkt) || wkt === '.google.protobuf.Duration' || wkt === '.google.protobuf.Struct' || wkt === '.google.protobuf.Value') {
-      body = convertSpecial(wkt, rest.value);
+      body = adapt(type, convertSpecial(wkt, rest.value));
     } else {
       body = convertMessage(type, rest);
     }
@@ -139,7 +156,7 @@ function makeConverter(lookup) {
     const rt = field.resolvedType;
     if (rt instanceof protobuf.Type) {
       const special = convertSpecial(rt.fullName, v);
-      if (special !== undefined) return special;
+      if (special !== undefined) return adapt(rt, special);
       return convertMessage(rt, v);
     }
     return v;

@@ -144,6 +144,9 @@ public sealed class XdsResourceStore
             }
         }
 
+        // Nothing new (e.g. istiod re-sending what initial_resource_versions already said we hold): ACK, no republish.
+        if (Published is not null && !_unpublishedChanges && !Changes(current, next, update)) return new XdsApplyResult(true, null, false);
+
         var candidate = new Candidate(this, update.TypeUrl, next, nextListenerRoutes, nextClusterEndpoints);
         bool ldsAndCds = HasReceived(XdsTypeUrls.Listener, update.TypeUrl) && HasReceived(XdsTypeUrls.Cluster, update.TypeUrl);
         bool warm = ldsAndCds && candidate.MissingRoutes.Count == 0 && candidate.MissingEndpoints.Count == 0;
@@ -189,6 +192,17 @@ public sealed class XdsResourceStore
         _generation++;
         Published = set;
         return XdsTickResult.Published;
+    }
+
+    private static bool Changes(Dictionary<string, XdsResource> current, Dictionary<string, XdsResource> next, XdsUpdate update)
+    {
+        if (next.Count != current.Count) return true;
+        foreach (XdsResource resource in update.Upserts)
+        {
+            if (!current.TryGetValue(resource.Name, out XdsResource? old) || old.Version != resource.Version
+                || !old.Bytes.Span.SequenceEqual(resource.Bytes.Span)) return true;
+        }
+        return false;
     }
 
     private bool HasReceived(string typeUrl, string updating) => typeUrl == updating || _received.Contains(typeUrl);
