@@ -95,6 +95,7 @@ public sealed class XdsClient
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken ct = streamCts.Token;
         IXdsStream stream = await _transport.OpenAsync(_options.Protocol, ct).ConfigureAwait(false);
+        Task<byte[]?>? read = null;
         try
         {
             _stats.StreamOpened.Increment();
@@ -102,7 +103,7 @@ public sealed class XdsClient
             _stats.ConnectedState.Set(1);
             XdsLog.StreamOpened(_logger, _options.Protocol, _options.TargetDescription);
 
-            Task<byte[]?> read = stream.ReadAsync(ct);
+            read = stream.ReadAsync(ct);
             while (true)
             {
                 Task tick = Task.Delay(_options.TickInterval, _time, ct);
@@ -130,6 +131,8 @@ public sealed class XdsClient
         {
             await streamCts.CancelAsync().ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
+            // A read still pending when a write failed ends with the stream's error: observe it, it is already reported.
+            read?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
