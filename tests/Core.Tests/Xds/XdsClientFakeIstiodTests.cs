@@ -238,6 +238,21 @@ public sealed class XdsClientFakeIstiodTests : IAsyncLifetime
         Assert.True(_stats.Counter("cluster_manager.cds.update_failure").Value >= 1);
     }
 
+    [Fact]
+    public async Task CancellationStopsTheLoopAndClosesTheStream()
+    {
+        await PutMeshAsync(withRoutes: true);
+        StartClient(XdsProtocol.Delta);
+        await WaitForPublishAsync(1);
+        int mark = _fake.Mark;
+        await _stop.CancelAsync();
+        await _run!.WaitAsync(TimeSpan.FromSeconds(10));
+        await _fake.WaitForAsync(e => Is(e, "closed"), mark, Wait, "stream closed by the client");
+        Assert.Equal(0, _stats.Gauge("control_plane.connected_state").Value);
+        Assert.Equal(0, _stats.Counter("cluster_manager.cds.update_failure").Value); // a stop is not a failure
+        Assert.Single(_fake.Events("stream"));
+    }
+
     private void StartClient(XdsProtocol protocol)
     {
         Assert.Equal(GrpcTargetError.None, GrpcChannelFactory.TryCreate(
