@@ -100,8 +100,12 @@ public sealed record TcpApp(string StatPrefix, string Cluster) : ChainApp(StatPr
 /// <summary>A filter chain: optional <c>filter_chain_match.transport_protocol</c>, optional TLS, one app.</summary>
 public sealed record Chain(ChainApp App, TlsSide? Tls = null, string? TransportProtocol = null);
 
-/// <summary>An upstream HTTP protocol for a cluster: HTTP/1.1 (optionally one request per connection) or explicit h2.</summary>
-public sealed record ClusterOptions(bool Http2 = false, int MaxRequestsPerConnection = 0, string ConnectTimeout = "2s");
+/// <summary>
+/// An upstream HTTP protocol for a cluster: HTTP/1.1 (optionally one request per connection) or explicit h2. The connect
+/// timeout (which the TLS handshake shares) is Istio's default, 10 s: a process's first client handshake took 0.3-1.2 s on
+/// this loaded 2-core machine (strace shows all of /etc/ssl/certs being read during it; later handshakes take ~10 ms).
+/// </summary>
+public sealed record ClusterOptions(bool Http2 = false, int MaxRequestsPerConnection = 0, string ConnectTimeout = "10s");
 
 public static class TlsYaml
 {
