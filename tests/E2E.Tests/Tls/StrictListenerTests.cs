@@ -21,6 +21,7 @@ public sealed class StrictListenerFixture : IAsyncLifetime
     public SidecarProcess Sidecar { get; private set; } = null!;
     public int StrictPort { get; private set; }
     public int ExactPort { get; private set; }
+    public int PlainPort { get; private set; }
     public string StrictName => $"tls_{StrictPort}";
     public string ExactName => $"tls_{ExactPort}";
 
@@ -45,6 +46,7 @@ public sealed class StrictListenerFixture : IAsyncLifetime
             TlsSide.Sds(San.UriPrefix("spiffe://cluster.local/")) with { Alpn = ["istio-h2", "h2", "http/1.1"], MinVersion = "TLSv1_3" }));
         ExactPort = cfg.AddListener(new Chain(new HttpApp("exact", ("/", "web")),
             TlsSide.FromFiles(server, San.UriExact(ReviewerId)) with { Alpn = ["http/1.1"] }));
+        PlainPort = cfg.AddListener(new Chain(new HttpApp("plain", ("/", "web"))));
         cfg.AddCluster(new ClusterSpec("web", Peers.NginxPort));
         Sidecar = await SidecarProcess.StartWithEnv(cfg, null, new Dictionary<string, string> { ["SIDECAR_CERT_DIR"] = server.Dir });
     }
@@ -144,6 +146,23 @@ public sealed class StrictListenerTests(StrictListenerFixture f, ITestOutputHelp
         Assert.False(f.Sidecar.Process.HasExited);
         var lines = RefusalLog.Count(f.Sidecar.Process.Output, "listener", name, reason);
         Assert.True(lines == 1, $"expected exactly one '{reason}' line for {name}, got {lines}\n{Diagnostics}");
+    }
+
+    [Fact]
+    public async Task Tls_to_a_plaintext_port_is_refused_and_the_port_keeps_serving()
+    {
+        var before = await f.Sidecar.Stats();
+        for (var i = 0; i < 2; i++)
+        {
+            var r = await TlsClients.SClient(f.PlainPort, MeshPki.Client, MeshPki.Server.Root, TlsClients.GetHello, "-alpn", "http/1.1");
+            output.WriteLine(r.ToString());
+            Assert.True(r.ExitCode != 0 && r.StdOut.Contains("no peer certificate available") && !r.StdOut.Contains("hello"), r.ToString());
+        }
+        var after = await f.Sidecar.Stats();
+        Assert.Equal(long.Parse(before["http.plain.downstream_cx_protocol_error"]) + 2, long.Parse(after["http.plain.downstream_cx_protocol_error"]));
+        var ok = await Proc.Curl($"http://127.0.0.1:{f.PlainPort}/hello");
+        Assert.Equal("hello\n", ok.StdOut);
+        Assert.False(f.Sidecar.Process.HasExited);
     }
 
     /// <summary>One refused attempt; returns everything the client saw.</summary>
