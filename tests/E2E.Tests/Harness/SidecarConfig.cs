@@ -133,6 +133,22 @@ public sealed class SidecarConfig
         return this;
     }
 
+    /// <summary>Adds a listener written by the caller: <paramref name="yamlForPort"/> gets a fresh free port and returns
+    /// the whole list item (indented two spaces, starting "  - name:"). Returns the port.</summary>
+    public int AddListenerYaml(Func<int, string> yamlForPort)
+    {
+        var port = TestEnv.FreePort();
+        _listeners.Add(yamlForPort(port).TrimEnd('\n'));
+        return port;
+    }
+
+    /// <summary>Adds a cluster written by the caller (the whole list item, indented two spaces, starting "  - name:").</summary>
+    public SidecarConfig AddClusterYaml(string yaml)
+    {
+        _clusters.Add(yaml.TrimEnd('\n'));
+        return this;
+    }
+
     public string ToYaml()
     {
         var sb = new StringBuilder();

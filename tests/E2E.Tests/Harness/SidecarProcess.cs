@@ -25,15 +25,19 @@ public sealed class SidecarProcess : IDisposable
         Config = config; Dir = dir; ConfigPath = configPath; Process = p; _output = output;
     }
 
-    public static async Task<SidecarProcess> Start(SidecarConfig config, ITestOutputHelper? output, TimeSpan? readyTimeout = null,
-        params string[] extraArgs)
+    public static Task<SidecarProcess> Start(SidecarConfig config, ITestOutputHelper? output, TimeSpan? readyTimeout = null,
+        params string[] extraArgs) => StartWithEnv(config, output, null, readyTimeout, extraArgs);
+
+    /// <summary>As <see cref="Start"/>, with extra environment variables (e.g. SIDECAR_CERT_DIR for the workload certificate).</summary>
+    public static async Task<SidecarProcess> StartWithEnv(SidecarConfig config, ITestOutputHelper? output,
+        IDictionary<string, string>? env, TimeSpan? readyTimeout = null, params string[] extraArgs)
     {
         var bin = TestEnv.RequireSidecar();
         var dir = TestEnv.NewTempDir("sidecar");
         var path = dir.File("envoy.yaml");
         var yaml = config.ToYaml();
         File.WriteAllText(path, yaml);
-        var p = new BackgroundProcess("sidecar", bin, ["proxy", "--config", path, .. extraArgs], dir.Path);
+        var p = new BackgroundProcess("sidecar", bin, ["proxy", "--config", path, .. extraArgs], dir.Path, env);
         var sc = new SidecarProcess(config, dir, path, p, output);
         var sw = Stopwatch.StartNew();
         var timeout = readyTimeout ?? TimeSpan.FromSeconds(15);
