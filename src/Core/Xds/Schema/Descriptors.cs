@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace Sidecar.Core.Xds.Schema;
 
 /// <summary>A field's declared type: the fifteen protobuf scalars, an enum or a message (protobuf.dev "Scalar Value Types").</summary>
@@ -42,27 +40,36 @@ public enum WellKnownType : byte
 /// <summary>A protobuf enum: value names by number, and numbers by name (for the encoder).</summary>
 public sealed class EnumDescriptor
 {
-    private readonly FrozenDictionary<int, string> _names;
-    private readonly FrozenDictionary<string, int> _numbers;
+    // Sorted numbers with their first-declared names (binary search), and names to numbers. Arrays and a
+    // string-keyed Dictionary rather than FrozenDictionary<int, …>: each value-type instantiation costs code size in AOT.
+    private readonly int[] _sortedNumbers;
+    private readonly string[] _namesBySortedNumber;
+    private readonly Dictionary<string, int> _numbers;
 
     internal EnumDescriptor(string fullName, List<KeyValuePair<string, int>> values)
     {
         FullName = fullName;
-        Dictionary<int, string> names = [];
-        Dictionary<string, int> numbers = new(StringComparer.Ordinal);
+        List<int> numbers = new(values.Count);
+        List<string> names = new(values.Count);
+        _numbers = new Dictionary<string, int>(values.Count, StringComparer.Ordinal);
         foreach (KeyValuePair<string, int> v in values)
         {
             // With allow_alias the first name declared for a number is the one JSON prints.
-            names.TryAdd(v.Value, v.Key);
-            numbers[v.Key] = v.Value;
+            if (!numbers.Contains(v.Value))
+            {
+                numbers.Add(v.Value);
+                names.Add(v.Key);
+            }
+            _numbers[v.Key] = v.Value;
         }
-        _names = names.ToFrozenDictionary();
-        _numbers = numbers.ToFrozenDictionary(StringComparer.Ordinal);
+        _sortedNumbers = [.. numbers];
+        _namesBySortedNumber = [.. names];
+        Array.Sort(_sortedNumbers, _namesBySortedNumber);
     }
 
     public string FullName { get; }
 
-    public string? NameOf(int number) => _names.TryGetValue(number, out string? name) ? name : null;
+    public string? NameOf(int number) => Array.BinarySearch(_sortedNumbers, number) is int i && i >= 0 ? _namesBySortedNumber[i] : null;
 
     public bool TryGetNumber(string name, out int number) => _numbers.TryGetValue(name, out number);
 }
@@ -142,8 +149,10 @@ public sealed class FieldDescriptor
 /// <summary>A message: its fields in declaration order (the order proto3 JSON printers use) and lookups by number and name.</summary>
 public sealed class MessageDescriptor
 {
-    private FrozenDictionary<int, int> _indexByNumber = FrozenDictionary<int, int>.Empty;
-    private FrozenDictionary<string, FieldDescriptor> _byName = FrozenDictionary<string, FieldDescriptor>.Empty;
+    // Field numbers sorted, with each one's position in Fields (binary search: messages have few fields).
+    private int[] _sortedNumbers = [];
+    private int[] _indexBySortedNumber = [];
+    private Dictionary<string, FieldDescriptor> _byName = new(StringComparer.Ordinal);
 
     internal MessageDescriptor(string fullName, string[] oneofs, FieldDescriptor[] fields)
     {
@@ -159,25 +168,25 @@ public sealed class MessageDescriptor
     public WellKnownType WellKnown { get; }
 
     /// <summary>Position of field <paramref name="number"/> in <see cref="Fields"/>, or -1 when the schema does not know it.</summary>
-    public int IndexOf(int number) => _indexByNumber.TryGetValue(number, out int i) ? i : -1;
+    public int IndexOf(int number) => Array.BinarySearch(_sortedNumbers, number) is int i && i >= 0 ? _indexBySortedNumber[i] : -1;
 
     /// <summary>A field by its declared name or its lowerCamelCase JSON name.</summary>
-    public FieldDescriptor? FindByName(string name) => _byName.GetValueOrDefault(name);
+    public FieldDescriptor? FindByName(string name) => _byName.TryGetValue(name, out FieldDescriptor? f) ? f : null;
 
     internal void Link(MessageDescriptor[] messages, EnumDescriptor[] enums)
     {
-        Dictionary<int, int> byNumber = [];
-        Dictionary<string, FieldDescriptor> byName = new(StringComparer.Ordinal);
+        _sortedNumbers = new int[Fields.Length];
+        _indexBySortedNumber = new int[Fields.Length];
         for (int i = 0; i < Fields.Length; i++)
         {
             FieldDescriptor f = Fields[i];
             f.Link(messages, enums);
-            byNumber[f.Number] = i;
-            byName[f.Name] = f;
-            byName.TryAdd(f.JsonName, f);
+            _sortedNumbers[i] = f.Number;
+            _indexBySortedNumber[i] = i;
+            _byName[f.Name] = f;
+            _byName.TryAdd(f.JsonName, f);
         }
-        _indexByNumber = byNumber.ToFrozenDictionary();
-        _byName = byName.ToFrozenDictionary(StringComparer.Ordinal);
+        Array.Sort(_sortedNumbers, _indexBySortedNumber);
     }
 
     private static WellKnownType ClassifyWellKnown(string name) => name switch

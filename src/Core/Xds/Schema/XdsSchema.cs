@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 
@@ -13,13 +12,22 @@ public sealed class XdsSchema
 {
     private static readonly Lazy<XdsSchema> LazyEnvoy = new(() => Parse(EnvoySchemaText.Utf8), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly FrozenDictionary<string, MessageDescriptor> _messages;
-    private readonly FrozenDictionary<string, EnumDescriptor> _enums;
+    // Read-only after construction, so concurrent lookups are safe.
+    private readonly Dictionary<string, MessageDescriptor> _messages;
+    private readonly Dictionary<string, EnumDescriptor> _enums;
 
     private XdsSchema(MessageDescriptor[] messages, EnumDescriptor[] enums)
     {
-        _messages = messages.ToFrozenDictionary(m => m.FullName, StringComparer.Ordinal);
-        _enums = enums.ToFrozenDictionary(e => e.FullName, StringComparer.Ordinal);
+        _messages = new Dictionary<string, MessageDescriptor>(messages.Length, StringComparer.Ordinal);
+        foreach (MessageDescriptor m in messages)
+        {
+            _messages[m.FullName] = m;
+        }
+        _enums = new Dictionary<string, EnumDescriptor>(enums.Length, StringComparer.Ordinal);
+        foreach (EnumDescriptor e in enums)
+        {
+            _enums[e.FullName] = e;
+        }
     }
 
     /// <summary>The schema generated from Envoy's API (see tests/Core.Tests/Xds/Schema/generate-schema.js).</summary>
@@ -30,9 +38,9 @@ public sealed class XdsSchema
 
     public IEnumerable<MessageDescriptor> Messages => _messages.Values;
 
-    public MessageDescriptor? FindMessage(string fullName) => _messages.GetValueOrDefault(fullName);
+    public MessageDescriptor? FindMessage(string fullName) => _messages.TryGetValue(fullName, out MessageDescriptor? m) ? m : null;
 
-    public EnumDescriptor? FindEnum(string fullName) => _enums.GetValueOrDefault(fullName);
+    public EnumDescriptor? FindEnum(string fullName) => _enums.TryGetValue(fullName, out EnumDescriptor? e) ? e : null;
 
     /// <summary>
     /// The message a type URL names: "type.googleapis.com/envoy.config.listener.v3.Listener" — the part after
