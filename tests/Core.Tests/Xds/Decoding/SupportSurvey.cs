@@ -81,6 +81,13 @@ internal sealed class SupportSurvey
         }
     }
 
+    /// <summary>A route configuration no listener of its dump refers to, translated inside a minimal HCM.</summary>
+    public void AddRouteConfiguration(ConfigMap rc, ImmutableArray<ConfigError> errors)
+    {
+        Resources++;
+        AddRoutes(rc, errors);
+    }
+
     private void AddRoutes(ConfigMap rc, ImmutableArray<ConfigError> errors)
     {
         Fields("route features", "route_configuration.", rc, errors, "virtual_hosts");
