@@ -84,6 +84,9 @@ public sealed class GrpcConnection : IDisposable
     /// <summary>The SNI sent and the DNS SAN required by default.</summary>
     public string ServerName => _serverName;
 
+    /// <summary>The last TLS refusal by our checks (cleared when a new connection starts), for diagnostics.</summary>
+    public GrpcTlsException? LastTlsFailure => _lastTlsFailure;
+
     /// <summary>
     /// Per-call options: deadline, cancellation and the headers pilot-agent sends (<c>authorization: Bearer</c> from the
     /// token file, read now; <c>ClusterID</c>).
