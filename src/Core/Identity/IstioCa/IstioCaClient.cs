@@ -57,14 +57,15 @@ public sealed class IstioCaClient : IDisposable
         var connectError = Connection(rootPem, meshRoots!, out var connection);
         if (connectError != IstioCaError.None) return IstioCaResult.Fail(connectError, $"CA_ADDR '{_options.Address}' is not host:port");
 
-        using var csr = CertificateSigningRequest.Create(_options.Identity, _options.KeyAlgorithm);
-        var request = IstioCertificateMessages.EncodeRequest(csr.Pem, (long)_options.CertificateTtl.TotalSeconds, _options.CertSigner);
-        // The gRPC deadline is transport time (real clock), not the injectable one used for certificate validity.
+        // Token first: without one there is no point generating a key. The gRPC deadline is transport time (real clock),
+        // not the injectable one used for certificate validity.
         var setup = connection!.TryCreateCallOptions(DateTime.UtcNow + _options.CallTimeout, cancellationToken, out var callOptions);
         if (setup != GrpcCallSetupError.None)
         {
             return IstioCaResult.Fail(IstioCaError.TokenUnreadable, $"token file {_options.TokenFile}: {setup}");
         }
+        using var csr = CertificateSigningRequest.Create(_options.Identity, _options.KeyAlgorithm);
+        var request = IstioCertificateMessages.EncodeRequest(csr.Pem, (long)_options.CertificateTtl.TotalSeconds, _options.CertSigner);
 
         byte[] response;
         try

@@ -109,6 +109,28 @@ public sealed class IstioCaCertificateSourceTests
     }
 
     [Fact]
+    public async Task ARepeatedFailureIsLoggedOnceAndSuccessIsLogged()
+    {
+        await using var bed = await CaTestBed.StartAsync();
+        bed.Ca.FailNext(4, TestCaFault.Unavailable);
+        bed.Ca.FailNext(2, TestCaFault.WrongIdentity);
+        var logger = new RecordingLogger();
+        await using var source = IstioCaCertificateSource.Start(bed.ClientOptions(), logger);
+        await source.WaitForFirstAsync().WaitAsync(Patience);
+
+        Assert.Equal(6, source.Failures);
+        var entries = logger.Entries;
+        // One line for the outage, one for the wrong identity (a different problem), one for the certificate issued.
+        var failures = entries.Where(e => e.EventId == 5101).Select(e => e.Message).ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.Contains("CallFailed", failures[0], StringComparison.Ordinal);
+        Assert.Contains("keeping serial none", failures[0], StringComparison.Ordinal);
+        Assert.Contains("WrongIdentity", failures[1], StringComparison.Ordinal);
+        Assert.Contains("ns/other/sa/intruder", failures[1], StringComparison.Ordinal);
+        Assert.Single(entries, e => e.EventId == 5100);
+    }
+
+    [Fact]
     public async Task EcdsaRotation()
     {
         await using var bed = await CaTestBed.StartAsync(new TestIstioCaOptions { Lifetime = TimeSpan.FromSeconds(4) });

@@ -209,6 +209,17 @@ public sealed class IstioCaClientTests
     }
 
     [Fact]
+    public async Task TlsToAPlaintextCaIsAHandshakeFailure()
+    {
+        await using var bed = await CaTestBed.StartAsync(new TestIstioCaOptions { Plaintext = true });
+        using var client = new IstioCaClient(bed.ClientOptions() with { Plaintext = false, IstiodSan = "istiod.istio-system.svc" });
+        var result = await client.FetchAsync(CancellationToken.None);
+
+        Assert.Equal(IstioCaError.ServerTlsRefused, result.Error);
+        Assert.True(result.Detail.Contains(nameof(TlsPeerFailure.HandshakeFailed), StringComparison.Ordinal), result.Detail);
+    }
+
+    [Fact]
     public async Task PlaintextModeWorks()
     {
         await using var bed = await CaTestBed.StartAsync(new TestIstioCaOptions { Plaintext = true });
