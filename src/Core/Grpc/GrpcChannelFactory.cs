@@ -22,7 +22,7 @@ public static class GrpcChannelFactory
         if (!TryParseAddress(options.Address, out var host, out var port)) return GrpcTargetError.AddressInvalid;
         if (!options.Plaintext && (options.Roots is null || options.Roots.Roots.Count == 0)) return GrpcTargetError.RootsMissing;
         EndPoint endPoint = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
-        connection = new GrpcConnection(options, endPoint, host);
+        connection = new GrpcConnection(options, endPoint, host, port);
         return GrpcTargetError.None;
     }
 

@@ -20,9 +20,11 @@ public enum GrpcCallSetupError
 }
 
 /// <summary>
-/// One gRPC channel to a control-plane target, made by <see cref="GrpcChannelFactory"/>. The channel runs h2c over
-/// streams our connect callback returns, so TLS is ours end to end: the server is checked against the target's roots
-/// only (never the system store) and its SAN, and the client certificate is read from the source at each new connection.
+/// One gRPC channel to a control-plane target, made by <see cref="GrpcChannelFactory"/>. TLS is SocketsHttpHandler's
+/// (so <c>:scheme</c> is https, which servers check), with our policy: the server's chain is verified against the
+/// target's roots only (never the system store) and its SAN matched; the client certificate is read from the source at
+/// each new connection. The connect callback dials the parsed address, so the URI can carry the server name (SNI and
+/// <c>:authority</c>) even when the address is an IP.
 /// </summary>
 public sealed class GrpcConnection : IDisposable
 {
@@ -30,19 +32,15 @@ public sealed class GrpcConnection : IDisposable
     private readonly EndPoint _endPoint;
     private readonly string _serverName;
     private readonly IReadOnlyList<SanMatcher> _serverMatchers;
-    private readonly X509ChainPolicy? _chainPolicy;
-    private readonly RemoteCertificateValidationCallback _validate;
     private readonly GrpcChannel _channel;
     private volatile GrpcTlsException? _lastTlsFailure;
 
-    internal GrpcConnection(GrpcTargetOptions options, EndPoint endPoint, string host)
+    internal GrpcConnection(GrpcTargetOptions options, EndPoint endPoint, string host, int port)
     {
         _options = options;
         _endPoint = endPoint;
         _serverName = string.IsNullOrEmpty(options.ServerName) ? host : options.ServerName;
         _serverMatchers = options.ServerSubjectAltNames.Count > 0 ? options.ServerSubjectAltNames : [SanMatcher.DnsExact(_serverName)];
-        _chainPolicy = options.Roots is null ? null : PeerCertificateVerifier.MeshChainPolicy(options.Roots);
-        _validate = ValidateServer;
 
         var handler = new SocketsHttpHandler
         {
@@ -57,9 +55,21 @@ public sealed class GrpcConnection : IDisposable
             UseProxy = false,
             AllowAutoRedirect = false,
         };
-        // "http": the handler speaks HTTP/2 with prior knowledge over whatever ConnectAsync returns (our SslStream or
-        // the raw socket); gRPC requires HTTP/2 and the channel asks for exactly that version.
-        _channel = GrpcChannel.ForAddress(new Uri("http://" + FormatAuthority(host, endPoint)), new GrpcChannelOptions
+        if (!options.Plaintext)
+        {
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CertificateChainPolicy = PeerCertificateVerifier.MeshChainPolicy(options.Roots!),
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = ValidateServer,
+                LocalCertificateSelectionCallback = SelectClientCertificate,
+                AllowRenegotiation = false,
+            };
+        }
+        // Plaintext is h2c with prior knowledge: the channel asks for exactly HTTP/2, which "http" then means.
+        var scheme = options.Plaintext ? "http://" : "https://";
+        _channel = GrpcChannel.ForAddress(new Uri(scheme + FormatAuthority(_serverName, port)), new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
@@ -74,7 +84,7 @@ public sealed class GrpcConnection : IDisposable
     /// <summary>The SNI sent and the DNS SAN required by default.</summary>
     public string ServerName => _serverName;
 
-    /// <summary>The last refused TLS handshake (cleared by a successful one), so callers can say exactly why a call failed.</summary>
+    /// <summary>The last TLS refusal by our checks (cleared when a new connection starts), for diagnostics.</summary>
     public GrpcTlsException? LastTlsFailure => _lastTlsFailure;
 
     /// <summary>
@@ -99,87 +109,59 @@ public sealed class GrpcConnection : IDisposable
             if (token.Length == 0) return GrpcCallSetupError.TokenEmpty;
             headers.Add("authorization", "Bearer " + token);
         }
+        // gRPC metadata keys are lower-cased on the wire (HTTP/2 §8.2.1 forbids upper case); istiod reads "clusterid".
         if (!string.IsNullOrEmpty(_options.ClusterId)) headers.Add("ClusterID", _options.ClusterId);
         callOptions = new CallOptions(headers, deadline, cancellationToken);
         return GrpcCallSetupError.None;
     }
 
     /// <summary>A one-line reason for a failed call: the TLS refusal when that was the cause, else gRPC's status.</summary>
-    public string Describe(RpcException exception)
+    public string Describe(RpcException exception) =>
+        TlsFailureOf(exception)?.Message ?? $"{exception.StatusCode}: {exception.Status.Detail}";
+
+    /// <summary>The TLS refusal behind a failed call (gRPC reports it as Unavailable with the HTTP error inside), or null.</summary>
+    public GrpcTlsException? TlsFailureOf(RpcException exception)
     {
         for (Exception? inner = exception.Status.DebugException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is GrpcTlsException tls) return tls.Message;
+            if (inner is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError })
+            {
+                // Our callback recorded the precise reason; without one the handshake itself broke (not TLS, reset, version).
+                return _lastTlsFailure ?? new GrpcTlsException(_options.Address, _serverName, TlsPeerFailure.HandshakeFailed);
+            }
         }
-        return $"{exception.StatusCode}: {exception.Status.Detail}";
+        return null;
     }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        _lastTlsFailure = null;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        NetworkStream network;
         try
         {
             await socket.ConnectAsync(_endPoint, cancellationToken).ConfigureAwait(false);
-            network = new NetworkStream(socket, ownsSocket: true);
+            return new NetworkStream(socket, ownsSocket: true);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-        if (_options.Plaintext) return network;
-
-        var stream = new MeshTlsStream(network, leaveInnerStreamOpen: false);
-        var result = await TlsHandshakes.RunAsync(stream, stream.AuthenticateAsClientAsync(BuildSslOptions(), cancellationToken)).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            var failure = new GrpcTlsException(_options.Address, _serverName, result.Failure);
-            _lastTlsFailure = failure;
-            throw failure;
-        }
-        _lastTlsFailure = null;
-        return result.Stream!;
     }
 
-    private SslClientAuthenticationOptions BuildSslOptions()
-    {
-        var certificate = _options.ClientCertificate?.Current;
-        return new SslClientAuthenticationOptions
-        {
-            TargetHost = _serverName,
-            // gRPC servers (grpc-go in istiod) refuse TLS connections that did not negotiate h2.
-            ApplicationProtocols = [SslApplicationProtocol.Http2],
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateChainPolicy = _chainPolicy,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ClientCertificateContext = certificate is null ? null : CertificateContextCache.Get(certificate),
-            RemoteCertificateValidationCallback = _validate,
-            AllowRenegotiation = false,
-        };
-    }
+    private X509Certificate? SelectClientCertificate(object sender, string targetHost, X509CertificateCollection localCertificates, X509Certificate? remoteCertificate, string[] acceptableIssuers) =>
+        _options.ClientCertificate?.Current?.Leaf;
 
     private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
-        var failure = PeerCertificateVerifier.Verify(certificate, chain, errors, _serverMatchers, peerIsClient: false, out var peerId);
-        if (sender is MeshTlsStream stream)
-        {
-            stream.PeerFailure = failure;
-            stream.PeerId = peerId;
-        }
-        return failure == TlsPeerFailure.None;
+        var failure = PeerCertificateVerifier.Verify(certificate, chain, errors, _serverMatchers, peerIsClient: false, out _);
+        if (failure == TlsPeerFailure.None) return true;
+        _lastTlsFailure = new GrpcTlsException(_options.Address, _serverName, failure);
+        return false;
     }
 
-    private static string FormatAuthority(string host, EndPoint endPoint)
-    {
-        var port = endPoint switch
-        {
-            IPEndPoint ip => ip.Port,
-            DnsEndPoint dns => dns.Port,
-            _ => 0,
-        };
-        return (host.Contains(':') ? "[" + host + "]" : host) + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static string FormatAuthority(string host, int port) =>
+        (host.Contains(':') ? "[" + host + "]" : host) + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public void Dispose() => _channel.Dispose();
 }
