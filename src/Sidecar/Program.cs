@@ -33,9 +33,10 @@ internal static class Program
     {
         Console.Error.WriteLine("""
             usage:
-              sidecar proxy [--config FILE] [--concurrency N] [--drain-time-s N] [--seccomp]
+              sidecar proxy [--config FILE] [--xds HOST:PORT] [--concurrency N] [--drain-time-s N] [--seccomp]
                                                  run the proxy (embedded default config without --config);
-                                                 --seccomp (or SIDECAR_SECCOMP=1): drop capabilities, seccomp allow-list
+                                                 --seccomp (or SIDECAR_SECCOMP=1): drop capabilities, seccomp allow-list;
+                                                 --xds (or XDS_ADDRESS, or a bootstrap with dynamic_resources): ADS to istiod
               sidecar confinement-check                          confine as --seccomp does, check exec is refused
               sidecar istio-iptables [flags]                     install Istio's nftables capture rules (docs/CAPTURE.md)
               sidecar istio-clean-iptables [flags]               remove them
@@ -61,6 +62,7 @@ internal static class Program
     private static async Task<int> RunProxyAsync(string[] args)
     {
         string? configPath = null;
+        string? xdsAddress = Environment.GetEnvironmentVariable("XDS_ADDRESS");
         double drainSeconds = 5;
         // One event-loop thread by default (see WorkerThreads for the measurement); 0 selects the .NET thread pool.
         int concurrency = 1;
@@ -71,6 +73,9 @@ internal static class Program
             {
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];
+                    break;
+                case "--xds" when i + 1 < args.Length:
+                    xdsAddress = args[++i];
                     break;
                 case "--concurrency" when i + 1 < args.Length && int.TryParse(args[i + 1], out int workers) && workers >= 0:
                     concurrency = workers;
@@ -88,7 +93,7 @@ internal static class Program
             }
         }
         WorkerThreads.Configure(concurrency);
-        var loaded = configPath is null ? ConfigLoader.LoadText(DefaultConfig.Text, isJson: false) : ConfigLoader.LoadFile(configPath);
+        var (loaded, tree, usesAds) = configPath is null ? ConfigLoader.LoadForProxy(DefaultConfig.Text, isJson: false) : ConfigLoader.LoadFileForProxy(configPath);
         if (!loaded.IsSuccess)
         {
             foreach (var e in loaded.Errors) Console.Error.WriteLine(ConfigErrorFormatter.FormatOne(e));
@@ -101,7 +106,11 @@ internal static class Program
         Confinement? confinement = confine
             ? Confinement.DropCapabilities(Confinement.NeededAfterStart(loaded.Value!, Sidecar.Core.Transport.TransportSettings.FromEnvironment(), transparent))
             : null;
-        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds), confinement);
+        // xDS when the bootstrap has dynamic_resources (istio-agent's) or --xds/XDS_ADDRESS names istiod.
+        XdsSettings? xds = (usesAds || xdsAddress is not null) && tree is not null
+            ? new XdsSettings(tree, string.IsNullOrEmpty(xdsAddress) ? XdsSettings.DefaultAddress : xdsAddress)
+            : null;
+        await using var host = new SidecarHost(loaded.Value!, TimeSpan.FromSeconds(drainSeconds), confinement, xds);
         return await host.RunAsync();
     }
 }

@@ -30,12 +30,15 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly TransportSettings _transport = TransportSettings.FromEnvironment();
     private readonly Confinement? _confinement;
     private readonly ILogger _log = new StderrLogger("sidecar", StderrLogger.LevelFromEnvironment());
-    private IDisposable? _identityLifetime;
+    private IAsyncDisposable? _identityLifetime;
+    private readonly XdsSettings? _xdsSettings;
+    private XdsHost? _xds;
     private AdminServer? _admin;
     private volatile ServerState _state = ServerState.Initializing;
 
-    public SidecarHost(BootstrapModel model, TimeSpan drainTime, Confinement? confinement = null)
+    public SidecarHost(BootstrapModel model, TimeSpan drainTime, Confinement? confinement = null, XdsSettings? xds = null)
     {
+        _xdsSettings = xds;
         _confinement = confinement;
         _model = model;
         _drainTime = drainTime;
@@ -45,7 +48,12 @@ internal sealed class SidecarHost : IAsyncDisposable
     public async Task<int> RunAsync()
     {
         // :: Step 1 — workload identity and shared services
-        ICertificateSource? workload = WorkloadIdentity.Start(_log, out _identityLifetime);
+        (ICertificateSource? workload, _identityLifetime, string? identityError) = await WorkloadIdentity.StartAsync(_log);
+        if (identityError is not null)
+        {
+            Console.Error.WriteLine(identityError);
+            return 1;
+        }
         var tls = new TlsBindings(workload, _log);
         var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport, Tls = tls };
         _listeners = new ListenerManager(services, _stats);
@@ -67,6 +75,15 @@ internal sealed class SidecarHost : IAsyncDisposable
             return 1;
         }
         foreach (ListenerRuntime l in _listeners.Listeners) Console.WriteLine($"listener {l.Model.Name} on {l.BoundEndPoint}");
+        if (_xdsSettings is { } xdsSettings)
+        {
+            if (XdsHost.TryStart(xdsSettings, _listeners, workload, _stats, _log, out _xds) is string xdsError)
+            {
+                Console.Error.WriteLine(xdsError);
+                return 1;
+            }
+            Console.WriteLine($"xDS: ADS to {xdsSettings.Address}");
+        }
         // Listeners are bound: the seccomp allow-list can now cover the steady state (opt-in).
         if (_confinement is not null && !_confinement.LockDown()) return 1;
         _state = ServerState.Live;
@@ -83,9 +100,13 @@ internal sealed class SidecarHost : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>Envoy's /config_dump shape: a list of typed dumps; a static config is one BootstrapConfigDump.</summary>
-    private string ConfigDump() =>
-        "{\n \"configs\": [\n  {\n   \"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n   \"bootstrap\": "
+    /// <summary>
+    /// Envoy's /config_dump shape: a list of typed dumps. A static config is one BootstrapConfigDump; under xDS the
+    /// dynamic clusters, listeners and routes follow (endpoints with <c>?include_eds</c>).
+    /// </summary>
+    private string ConfigDump(string query) => _xds is { } xds
+        ? Sidecar.Core.Xds.Integration.XdsConfigDump.Render(_model.SourceJson, xds.Translator.Published, query.Contains("include_eds", StringComparison.Ordinal))
+        : "{\n \"configs\": [\n  {\n   \"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n   \"bootstrap\": "
         + _model.SourceJson + "\n  }\n ]\n}\n";
 
     private void OnSignal(PosixSignalContext context)
@@ -98,9 +119,10 @@ internal sealed class SidecarHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_xds is not null) await _xds.DisposeAsync();
         if (_listeners is not null) await _listeners.DisposeAsync();
         if (_admin is not null) await _admin.DisposeAsync();
-        _identityLifetime?.Dispose();
+        if (_identityLifetime is not null) await _identityLifetime.DisposeAsync();
         _heartbeat.Dispose();
         _connector.Dispose();
         _drain.Dispose();

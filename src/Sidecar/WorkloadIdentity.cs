@@ -1,21 +1,26 @@
 using Microsoft.Extensions.Logging;
 using Sidecar.Core.Identity;
+using Sidecar.Core.Identity.IstioCa;
 
 namespace Sidecar;
 
 /// <summary>
 /// Chooses where the workload certificate comes from, in pilot-agent's order: certificates mounted as files
-/// (the SPIFFE workload credentials directory, then Istio's legacy ./etc/certs), or none. The Istio CA client
-/// is the next source in line. The choice is made once at start; the source then rotates by itself.
+/// (<c>SIDECAR_CERT_DIR</c>, the SPIFFE workload credentials directory, Istio's legacy ./etc/certs), else Istio's CA
+/// when the pod identity is known (<c>POD_NAMESPACE</c> + <c>SERVICE_ACCOUNT</c>; <c>CA_ADDR</c>, default
+/// istiod.istio-system.svc:15012), else none (TLS contexts naming SDS secrets are then refused at start).
+/// The choice is made once; the source then rotates by itself.
 /// </summary>
 internal static class WorkloadIdentity
 {
     /// <summary>Our own override: a directory holding cert-chain.pem, key.pem and root-cert.pem.</summary>
     public const string CertDirVariable = "SIDECAR_CERT_DIR";
 
-    public static ICertificateSource? Start(ILogger logger, out IDisposable? lifetime)
+    /// <summary>How long the start waits for the CA's first certificate before serving without one (handshakes then fail, counted).</summary>
+    private static readonly TimeSpan FirstCertificateWait = TimeSpan.FromSeconds(30);
+
+    public static async Task<(ICertificateSource? Source, IAsyncDisposable? Lifetime, string? Error)> StartAsync(ILogger logger)
     {
-        lifetime = null;
         string? dir = Environment.GetEnvironmentVariable(CertDirVariable);
         if (string.IsNullOrEmpty(dir))
         {
@@ -28,9 +33,35 @@ internal static class WorkloadIdentity
                 }
             }
         }
-        if (string.IsNullOrEmpty(dir)) return null;
-        FileCertificateSource files = FileCertificateSource.Start(new FileCertificateSourceOptions(dir), logger);
-        lifetime = files;
-        return files;
+        if (!string.IsNullOrEmpty(dir))
+        {
+            FileCertificateSource files = FileCertificateSource.Start(new FileCertificateSourceOptions(dir), logger);
+            return (files, new SyncDisposer(files), null);
+        }
+
+        IstioCaOptionsError optionsError = IstioCaOptions.TryFromEnvironment(Environment.GetEnvironmentVariable, out IstioCaOptions? options);
+        if (optionsError == IstioCaOptionsError.IdentityMissing) return (null, null, null); // not in a mesh pod: no identity
+        if (optionsError != IstioCaOptionsError.None) return (null, null, $"Istio CA settings: {optionsError}");
+        IstioCaCertificateSource ca = IstioCaCertificateSource.Start(options!, logger);
+        try
+        {
+            using var wait = new CancellationTokenSource(FirstCertificateWait);
+            WorkloadCertificate first = await ca.WaitForFirstAsync(wait.Token);
+            HostLog.CaCertificate(logger, options!.Address, first.SpiffeId, first.SerialNumber);
+        }
+        catch (OperationCanceledException)
+        {
+            HostLog.CaSlow(logger, options!.Address, FirstCertificateWait.TotalSeconds);
+        }
+        return (ca, ca, null);
+    }
+
+    private sealed class SyncDisposer(IDisposable inner) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            inner.Dispose();
+            return default;
+        }
     }
 }

@@ -36,6 +36,38 @@ public static class ConfigLoader
             : ConfigResult.Failure<BootstrapModel>(tree.Errors);
     }
 
+    /// <summary>
+    /// Loads a bootstrap for <c>sidecar proxy</c>: like <see cref="LoadText"/>, except that one with
+    /// <c>dynamic_resources</c> (ADS, as istio-agent renders it) is translated without that section — its static part
+    /// serves until xDS adds the rest — and the tree is returned for the xDS composer.
+    /// </summary>
+    public static (ConfigResult<BootstrapModel> Result, ConfigNode? Tree, bool UsesAds) LoadForProxy(string text, bool? isJson = null)
+    {
+        ConfigResult<ConfigNode> tree = ReadTree(text, isJson ?? LooksLikeJson(text));
+        if (tree.Value is not ConfigNode root) return (ConfigResult.Failure<BootstrapModel>(tree.Errors), null, false);
+        bool ads = root is ConfigMap map && map.Get("dynamic_resources") is not null;
+        ConfigNode staticPart = ads ? DynamicBootstrapComposer.Compose(root, [], new Dictionary<string, ConfigNode>(), [], new Dictionary<string, ConfigNode>()) : root;
+        return (EnvoyBootstrapTranslator.Translate(staticPart), root, ads);
+    }
+
+    /// <summary>Reads a file for <see cref="LoadForProxy"/>.</summary>
+    public static (ConfigResult<BootstrapModel> Result, ConfigNode? Tree, bool UsesAds) LoadFileForProxy(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return (ConfigResult.Failure<BootstrapModel>("", $"cannot read {path}: {ex.GetType().Name}"), null, false);
+        }
+        string ext = System.IO.Path.GetExtension(path);
+        bool isJson = ext.Equals(".json", StringComparison.OrdinalIgnoreCase) ||
+            (!ext.Equals(".yaml", StringComparison.OrdinalIgnoreCase) && !ext.Equals(".yml", StringComparison.OrdinalIgnoreCase) && LooksLikeJson(text));
+        return LoadForProxy(text, isJson);
+    }
+
     /// <summary>Parses text into the format-neutral tree without translating it.</summary>
     public static ConfigResult<ConfigNode> ReadTree(string text, bool isJson) =>
         isJson ? JsonTreeReader.Read(text) : YamlTreeReader.Read(text);

@@ -7,14 +7,14 @@ namespace Sidecar.Admin;
 internal sealed class AdminHandlers
 {
     private readonly StatsStore _stats;
-    private readonly Func<string> _configDump;
+    private readonly Func<string, string> _configDump;
     private readonly Func<ServerState> _state;
     private readonly Action _quit;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly Gauge _memoryAllocated;
     private readonly Gauge _allocatedTotal;
 
-    public AdminHandlers(StatsStore stats, Func<string> configDump, Func<ServerState> state, Action quit)
+    public AdminHandlers(StatsStore stats, Func<string, string> configDump, Func<ServerState> state, Action quit)
     {
         _stats = stats;
         // Envoy's server.memory_allocated (heap in use); ours also reports bytes allocated since start, which is
@@ -46,7 +46,7 @@ internal sealed class AdminHandlers
                 ? new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus())
                 : new AdminResponse(200, "text/plain; charset=UTF-8", _stats.RenderText(Filter(query))),
             "/stats/prometheus" => new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus()),
-            "/config_dump" => new AdminResponse(200, "application/json", _configDump()),
+            "/config_dump" => new AdminResponse(200, "application/json", _configDump(query)),
             "/quitquitquit" when method == "POST" => Quit(),
             "/quitquitquit" => new AdminResponse(405, "text/plain", "method not allowed: use POST\n"),
             "/" or "/help" => new AdminResponse(200, "text/plain", Help),
