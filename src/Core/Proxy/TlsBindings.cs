@@ -22,10 +22,31 @@ public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
     public ICertificateSource? Workload => workload;
     public ILogger Logger => logger;
 
+    private static int _warmed;
+
+    /// <summary>
+    /// The first handshake of a process made .NET load the whole system trust store (/etc/ssl/certs, ~150 files:
+    /// 0.3–1.2 s on a busy 2-core machine) although mesh TLS trusts only its own roots; a 2 s connect timeout then
+    /// failed the first request. Building one chain in the background as soon as TLS is configured pays that once,
+    /// off the request path.
+    /// </summary>
+    private static void WarmChainEngine(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
+    {
+        if (certificate is null || Interlocked.Exchange(ref _warmed, 1) != 0) return;
+        _ = Task.Run(() =>
+        {
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+            chain.Build(certificate);
+        });
+    }
+
     public TlsTerminator BuildTerminator(DownstreamTlsModel model, string listenerName, string statPrefix, StatsStore stats)
     {
         ICertificateSource source = Resolve(model.Secrets, "listener " + listenerName)
             ?? throw new TlsBindingException($"listener {listenerName}: a TLS filter chain needs a certificate");
+        WarmChainEngine(source.Current?.Leaf);
         var context = new DownstreamTlsContext(model.Options, source);
         return new TlsTerminator(context, listenerName, statPrefix, new TlsStats(stats, statPrefix), model.HandshakeTimeout, logger);
     }
@@ -34,6 +55,7 @@ public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
     {
         string prefix = "cluster." + cluster.Name + ".";
         ICertificateSource? source = Resolve(model.Secrets, "cluster " + cluster.Name);
+        WarmChainEngine(source?.Current?.Leaf ?? model.Options.TrustBundle?.Roots[0]);
         UpstreamTlsOptions options = model.Options;
         if (options.ApplicationProtocols.Count == 0 && cluster.UpstreamProtocol == UpstreamProtocol.Http2)
         {
