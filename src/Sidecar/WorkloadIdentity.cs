@@ -42,7 +42,8 @@ internal static class WorkloadIdentity
         IstioCaOptionsError optionsError = IstioCaOptions.TryFromEnvironment(Environment.GetEnvironmentVariable, out IstioCaOptions? options);
         if (optionsError == IstioCaOptionsError.IdentityMissing) return (null, null, null); // not in a mesh pod: no identity
         if (optionsError != IstioCaOptionsError.None) return (null, null, $"Istio CA settings: {optionsError}");
-        IstioCaCertificateSource ca = IstioCaCertificateSource.Start(options!, logger);
+        options = options! with { TokenFile = TokenFile() };
+        IstioCaCertificateSource ca = IstioCaCertificateSource.Start(options, logger);
         try
         {
             using var wait = new CancellationTokenSource(FirstCertificateWait);
@@ -55,6 +56,16 @@ internal static class WorkloadIdentity
         }
         return (ca, ca, null);
     }
+
+    /// <summary>
+    /// The service-account token presented to the CA: <c>SIDECAR_TOKEN_FILE</c> (ours), else by pilot-agent's
+    /// <c>JWT_POLICY</c>: <c>first-party-jwt</c> → the pod's default service-account token, otherwise the projected
+    /// <c>istio-token</c>.
+    /// </summary>
+    private static string TokenFile() =>
+        Environment.GetEnvironmentVariable("SIDECAR_TOKEN_FILE") is { Length: > 0 } file ? file
+        : Environment.GetEnvironmentVariable("JWT_POLICY") == "first-party-jwt" ? "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        : IstioCaOptions.DefaultTokenFile;
 
     private sealed class SyncDisposer(IDisposable inner) : IAsyncDisposable
     {

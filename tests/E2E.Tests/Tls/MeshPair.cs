@@ -24,7 +24,12 @@ public sealed class MeshPair : IDisposable
 
     public string Url(string path) => $"http://127.0.0.1:{ClientPort}{path}";
 
-    public static async Task<MeshPair> Start(string serverCertDir, string clientCertDir, ITestOutputHelper? output)
+    public static Task<MeshPair> Start(string serverCertDir, string clientCertDir, ITestOutputHelper? output) =>
+        StartWithEnv(new Dictionary<string, string> { ["SIDECAR_CERT_DIR"] = serverCertDir },
+            new Dictionary<string, string> { ["SIDECAR_CERT_DIR"] = clientCertDir }, output);
+
+    /// <summary>As <see cref="Start"/>, with each side's environment given whole (e.g. Istio CA settings instead of files).</summary>
+    public static async Task<MeshPair> StartWithEnv(Dictionary<string, string> serverEnv, Dictionary<string, string> clientEnv, ITestOutputHelper? output)
     {
         var nginxPort = TestEnv.FreePort();
         var nginx = await TlsPeer.Nginx("nginx-plain.conf.template", new Dictionary<string, string> { ["PLAIN_PORT"] = nginxPort.ToString() }, nginxPort);
@@ -38,7 +43,7 @@ public sealed class MeshPair : IDisposable
                 new Chain(new HttpApp("perm_tls", ("/", "web")), inbound, TransportProtocol: "tls"),
                 new Chain(new HttpApp("perm_plain", ("/", "web"))));
             s.AddCluster(new ClusterSpec("web", nginxPort));
-            server = await SidecarProcess.StartWithEnv(s, output, new Dictionary<string, string> { ["SIDECAR_CERT_DIR"] = serverCertDir });
+            server = await SidecarProcess.StartWithEnv(s, output, serverEnv);
 
             var outbound = TlsSide.Sds(San.UriExact(MeshPki.ServerId));
             var http11 = outbound with { Alpn = ["istio-http/1.1", "http/1.1"] };
@@ -49,7 +54,7 @@ public sealed class MeshPair : IDisposable
             c.AddTlsCluster("mesh_h2", strict, outbound with { Alpn = ["istio-h2", "h2"] }, new ClusterOptions(Http2: true));
             c.AddTlsCluster("mesh_new", strict, http11, new ClusterOptions(MaxRequestsPerConnection: 1));
             c.AddTlsCluster("mesh_perm", permissive, http11);
-            var client = await SidecarProcess.StartWithEnv(c, output, new Dictionary<string, string> { ["SIDECAR_CERT_DIR"] = clientCertDir });
+            var client = await SidecarProcess.StartWithEnv(c, output, clientEnv);
             return new MeshPair { Nginx = nginx, Server = server, Client = client, StrictPort = strict, PermissivePort = permissive, ClientPort = clientPort };
         }
         catch
