@@ -34,6 +34,24 @@ public sealed class ListenerChains
 
     public CompiledChain? Find(FilterChainModel? chain) => chain is not null && _byModel.TryGetValue(chain, out CompiledChain c) ? c : null;
 
+    /// <summary>
+    /// Links each HTTP chain of this (older) version to the chain of <paramref name="next"/> that takes its place — same
+    /// position (or the default chain), both HTTP — so open connections move to the new routes at their next request.
+    /// </summary>
+    public void HandOver(ListenerChains next)
+    {
+        for (int i = 0; i < Model.FilterChains.Length && i < next.Model.FilterChains.Length; i++)
+        {
+            Link(Find(Model.FilterChains[i]), next.Find(next.Model.FilterChains[i]));
+        }
+        Link(Find(Model.DefaultFilterChain), next.Find(next.Model.DefaultFilterChain));
+    }
+
+    private static void Link(CompiledChain? old, CompiledChain? next)
+    {
+        if (old?.Http is { } o && next?.Http is { } n) o.SupersedeBy(n);
+    }
+
     private static CompiledChain Compile(FilterChainModel chain, ProxySnapshot snapshot, StatsStore stats, TlsBindings tls, string listenerName, string tlsPrefix) =>
         new(chain,
             chain.Http is { } h ? SnapshotBuilder.BuildHttpChain(h, snapshot, stats) : null,

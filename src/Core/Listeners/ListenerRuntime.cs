@@ -52,7 +52,12 @@ public sealed class ListenerRuntime : IAsyncDisposable
     public ListenerChains Compile(ListenerModel model, ProxySnapshot snapshot) => new(model, snapshot, _statsStore, _services.Tls);
 
     /// <summary>Publishes compiled chains: new connections use them; running ones keep theirs.</summary>
-    public void Publish(ListenerChains chains) => _chains = chains;
+    public void Publish(ListenerChains chains)
+    {
+        ListenerChains old = _chains;
+        _chains = chains;
+        old.HandOver(chains);
+    }
 
     public async Task StartAsync(CancellationToken ct)
     {

@@ -27,7 +27,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     private readonly ConnectionContext _downstream;
     private readonly PipeReader _in;
     private readonly PipeWriter _out;
-    private readonly HttpChainRuntime _chain;
+    private HttpChainRuntime _chain;
     private readonly ProxyServices _services;
     private readonly Http1Head _request = new();
     private readonly Http1Head _response = new();
@@ -172,6 +172,8 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
                 if (status == Http1ParseStatus.Complete)
                 {
                     _in.AdvanceTo(reader.Position);
+                    // A config update published since the last request (RDS, clusters) applies from this one on.
+                    _chain = _chain.Latest;
                     return HeadResult.Ready;
                 }
                 if (status == Http1ParseStatus.Error)

@@ -134,6 +134,30 @@ public sealed class HttpChainRuntime
     public required byte[] ServerName { get; init; }
     public required Sidecar.Core.Http2.Http2ConnectionOptions Http2Options { get; init; }
     public required Http2Stats Http2Stats { get; init; }
+
+    private volatile HttpChainRuntime? _successor;
+
+    /// <summary>
+    /// The newest version of this chain. A config update (an RDS push, a cluster change) compiles new chains and
+    /// links each old one to its successor, so a long-lived connection takes the new routes at its next request —
+    /// Envoy applies RDS to open connections the same way — while a request already running keeps its version.
+    /// One volatile read when nothing changed.
+    /// </summary>
+    public HttpChainRuntime Latest
+    {
+        get
+        {
+            HttpChainRuntime chain = this;
+            while (chain._successor is { } next) chain = next;
+            return chain;
+        }
+    }
+
+    /// <summary>Called when the version holding <paramref name="next"/> is published (never for a refused version).</summary>
+    internal void SupersedeBy(HttpChainRuntime next)
+    {
+        if (!ReferenceEquals(next, this)) _successor = next;
+    }
 }
 
 /// <summary>A tcp_proxy filter chain compiled for the data path.</summary>

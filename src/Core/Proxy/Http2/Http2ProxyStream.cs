@@ -39,7 +39,9 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
         _onRunCompleted = OnRunCompleted;
     }
 
-    private HttpChainRuntime Chain => _connection.Chain;
+    /// <summary>The connection's chain at this stream's start (the newest published version), for the whole stream.</summary>
+    private HttpChainRuntime Chain => _chain ?? _connection.Chain;
+    private HttpChainRuntime? _chain;
 
     public void Begin(int streamId)
     {
@@ -104,6 +106,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> RunAsync()
     {
+        _chain = _connection.Chain.Latest;
         var stats = Chain.Stats;
         stats.DownstreamRqTotal.Increment();
         stats.DownstreamRqHttp2Total.Increment();
