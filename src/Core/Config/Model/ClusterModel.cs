@@ -32,6 +32,10 @@ public sealed class ClusterModel
     public int LeastRequestChoiceCount { get; init; } = 2;
     public ImmutableArray<LocalityEndpointsModel> Localities { get; init; } = [];
     public CircuitBreakerModel CircuitBreakers { get; init; } = CircuitBreakerModel.Default;
+    /// <summary>Envoy <c>circuit_breakers.thresholds</c> with priority HIGH (routes with priority HIGH use them; ours are all DEFAULT).</summary>
+    public CircuitBreakerModel HighPriorityCircuitBreakers { get; init; } = CircuitBreakerModel.Default;
+    /// <summary>Fields accepted without being acted on ("path: what"): the host logs them once per config version.</summary>
+    public System.Collections.Immutable.ImmutableArray<string> NotEnforced { get; init; } = [];
     /// <summary>Envoy <c>common_http_protocol_options.idle_timeout</c> for upstream connections, default 1 h.</summary>
     public TimeSpan UpstreamIdleTimeout { get; init; } = TimeSpan.FromHours(1);
     /// <summary>Envoy <c>dns_refresh_rate</c>, default 5 s (STRICT_DNS / LOGICAL_DNS).</summary>

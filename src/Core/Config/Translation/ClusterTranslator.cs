@@ -16,6 +16,7 @@ internal static class ClusterTranslator
             return null;
         }
         string? name = c.String("name");
+        int notesStart = ctx.NotEnforcedCount;
         if (!c.Has("name"))
         {
             ctx.Error(node, "name is required");
@@ -58,7 +59,17 @@ internal static class ClusterTranslator
         {
             ctx.Error(node, "LOGICAL_DNS clusters take exactly one endpoint");
         }
-        CircuitBreakerModel breakers = c.Message("circuit_breakers") is FieldReader cb ? ReadCircuitBreakers(cb) : CircuitBreakerModel.Default;
+        (CircuitBreakerModel breakers, CircuitBreakerModel high) = c.Message("circuit_breakers") is FieldReader cb
+            ? ReadCircuitBreakers(cb)
+            : (CircuitBreakerModel.Default, CircuitBreakerModel.Default);
+        // alt_stat_name only renames the cluster's statistics; metadata is for management tools and filters we do not run.
+        c.Ignore("alt_stat_name");
+        c.Ignore("metadata");
+        // Istio sends an empty common_lb_config (all defaults); any option in it is refused field by field.
+        if (c.Message("common_lb_config") is FieldReader lbc)
+        {
+            lbc.Finish();
+        }
         (TimeSpan idle, int maxRequests, UpstreamProtocol protocol, Http2ProtocolOptionsModel? http2) = ProtocolOptionsTranslator.Read(ctx, c.Take("typed_extension_protocol_options"));
         // The deprecated cluster-level http2_protocol_options (still what many configs use) means explicit HTTP/2.
         if (c.Message("http2_protocol_options") is FieldReader legacyH2)
@@ -86,6 +97,7 @@ internal static class ClusterTranslator
             LeastRequestChoiceCount = choiceCount,
             Localities = localities,
             CircuitBreakers = breakers,
+            HighPriorityCircuitBreakers = high,
             UpstreamIdleTimeout = idle,
             DnsRefreshRate = c.Duration("dns_refresh_rate") ?? TimeSpan.FromSeconds(5),
             DnsLookupFamily = family,
@@ -93,6 +105,8 @@ internal static class ClusterTranslator
             UpstreamProtocol = protocol,
             Http2 = http2 ?? Http2ProtocolOptionsModel.Default,
             PerConnectionBufferLimitBytes = c.Take("per_connection_buffer_limit_bytes") is { } bl ? ctx.ClampedInt(bl) ?? 0 : 1024 * 1024,
+            // Last: every field above has been read, so all of this cluster's notes are in.
+            NotEnforced = ctx.NotEnforcedSince(notesStart),
         };
         c.Unsupported("eds_cluster_config", "EDS");
         c.Unsupported("health_checks", "active health checking");
@@ -106,10 +120,12 @@ internal static class ClusterTranslator
         ? ConfigJsonWriter.Write(new ConfigMap(map.Path, [.. map.Entries.Where(e => e.Key != "load_assignment")]), indented: false)
         : "";
 
-    private static CircuitBreakerModel ReadCircuitBreakers(FieldReader cb)
+    /// <summary>Thresholds per routing priority: (DEFAULT, HIGH); a priority not listed keeps Envoy's defaults.</summary>
+    private static (CircuitBreakerModel Default, CircuitBreakerModel High) ReadCircuitBreakers(FieldReader cb)
     {
         TranslationContext ctx = cb.Context;
         CircuitBreakerModel result = CircuitBreakerModel.Default;
+        CircuitBreakerModel high = CircuitBreakerModel.Default;
         foreach (ConfigNode t in ctx.Items(cb.Take("thresholds")))
         {
             FieldReader th = new(ctx, t);
@@ -117,10 +133,11 @@ internal static class ClusterTranslator
             {
                 continue;
             }
-            th.Enum("priority", "DEFAULT");
+            string? priority = th.Enum("priority", "DEFAULT", "HIGH");
+            bool isHigh = priority == "HIGH";
             // Values above int.MaxValue (istio writes 4294967295) mean "unlimited" and are clamped.
             int Limit(string field, int dflt) => th.Take(field) is { } n ? ctx.ClampedInt(n) ?? dflt : dflt;
-            result = new CircuitBreakerModel
+            CircuitBreakerModel read = new()
             {
                 MaxConnections = Limit("max_connections", 1024),
                 MaxPendingRequests = Limit("max_pending_requests", 1024),
@@ -128,9 +145,17 @@ internal static class ClusterTranslator
                 MaxRetries = Limit("max_retries", 3),
             };
             th.Finish();
+            if (isHigh)
+            {
+                high = read;
+            }
+            else
+            {
+                result = read;
+            }
         }
         cb.Finish();
-        return result;
+        return (result, high);
     }
 }
 
