@@ -170,4 +170,66 @@ public sealed class IstioSidecarConfigTests
         Refused(Sidecar(hcm: ", request_id_extension: { typed_config: { \"@type\": type.googleapis.com/example.OtherId } }"),
             Hcm + ".request_id_extension.typed_config.@type", "only the UUID request id");
     }
+
+    [Fact]
+    public void AutoMtlsTransportSocketMatchesAndEndpointMetadataReachTheModel()
+    {
+        const string Matches = """
+            , transport_socket_matches: [
+                { name: tlsMode-istio, match: { tlsMode: istio }, transport_socket: { name: envoy.transport_sockets.tls, typed_config: {
+                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext, sni: outbound_.80_._.backend.default.svc.cluster.local } } },
+                { name: tlsMode-disabled, match: {}, transport_socket: { name: envoy.transport_sockets.raw_buffer, typed_config: {
+                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer } } }]
+            """;
+        string yaml = Sidecar(cluster: Matches).Replace(
+            "port_value: 80 } } } }] }] } }]",
+            "port_value: 80 } } }, metadata: { filter_metadata: { envoy.transport_socket_match: { tlsMode: istio }, istio: { workload: backend } } } }] }] } }]",
+            StringComparison.Ordinal);
+        ClusterModel c = Accepted(yaml).Clusters["backend"];
+        Assert.Equal(2, c.TransportSocketMatches.Length);
+        Assert.Equal("tlsMode-istio", c.TransportSocketMatches[0].Name);
+        Assert.Equal("istio", c.TransportSocketMatches[0].Match["tlsMode"]);
+        Assert.Equal("outbound_.80_._.backend.default.svc.cluster.local", c.TransportSocketMatches[0].Tls!.Options.ServerName);
+        Assert.Empty(c.TransportSocketMatches[1].Match);
+        Assert.Null(c.TransportSocketMatches[1].Tls);
+        EndpointModel e = c.Localities[0].Endpoints[0];
+        Assert.Equal("istio", e.TransportSocketMatch["tlsMode"]);
+        Assert.Single(e.TransportSocketMatch);
+        Refused(Sidecar(cluster: ", transport_socket_matches: [{ name: m, match: { tlsMode: 1 } }]"),
+            "static_resources.clusters[0].transport_socket_matches[0].match.tlsMode", "other than strings");
+    }
+
+    [Fact]
+    public void OutlierDetectionIsAcceptedIntoTheModelAndRecordedAsNotEnforced()
+    {
+        ClusterModel c = Accepted(Sidecar(cluster: ", outlier_detection: { consecutive_5xx: 7, interval: 5s, base_ejection_time: 60s, max_ejection_percent: 50 }")).Clusters["backend"];
+        Assert.Equal(7, c.OutlierDetection!.Consecutive5xx);
+        Assert.Equal(TimeSpan.FromSeconds(5), c.OutlierDetection.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(60), c.OutlierDetection.BaseEjectionTime);
+        Assert.Equal(50, c.OutlierDetection.MaxEjectionPercent);
+        Assert.Equal(5, c.OutlierDetection.ConsecutiveGatewayFailure);
+        Assert.Equal("static_resources.clusters[0].outlier_detection: outlier_detection: not enforced yet (no host is ejected)", Assert.Single(c.NotEnforced));
+        Assert.Null(Accepted(Sidecar()).Clusters["backend"].OutlierDetection);
+    }
+
+    [Fact]
+    public void BootstrapClusterAndListenerFieldsIstioAgentWrites()
+    {
+        BootstrapModel m = Accepted(Sidecar(listener: ", bypass_overload_manager: true, ignore_global_conn_limit: true", cluster: ", max_requests_per_connection: 1"));
+        Assert.Equal(1, m.Clusters["backend"].MaxRequestsPerConnection);
+        Refused(Sidecar(cluster: ", respect_dns_ttl: true"), "static_resources.clusters[0].respect_dns_ttl", "TTL is not implemented");
+        Refused(Sidecar(cluster: ", upstream_connection_options: { tcp_keepalive: { keepalive_time: 300 } }"), "static_resources.clusters[0].upstream_connection_options", "TCP keepalive");
+    }
+
+    [Fact]
+    public void RouteTracingDecorationIsAcceptedAndStreamDurationOnlyWhenDisabled()
+    {
+        string Route(string extra) => Sidecar().Replace("route: { cluster: backend }", "route: { cluster: backend" + extra + " }", StringComparison.Ordinal);
+        const string R = Hcm + ".route_config.virtual_hosts[0].routes[0]";
+        Accepted(Sidecar().Replace("route: { cluster: backend }", "route: { cluster: backend }, decorator: { operation: \"backend:80/*\" }, metadata: { filter_metadata: { istio: { config: x } } }", StringComparison.Ordinal));
+        Accepted(Route(", max_stream_duration: { max_stream_duration: 0s }"));
+        Refused(Route(", max_stream_duration: { max_stream_duration: 30s }"), R + ".route.max_stream_duration", "total duration is not implemented");
+        Refused(Route(", max_stream_duration: { max_stream_duration: 0s, grpc_timeout_header_max: 0s }"), R + ".route.max_stream_duration.grpc_timeout_header_max", "grpc-timeout header");
+        Refused(Route(", max_grpc_timeout: 0s"), R + ".route.max_grpc_timeout", "grpc-timeout header");
+    }
 }

@@ -48,6 +48,8 @@ public static partial class EnvoyFieldCatalog
             F("traffic_direction", 16, Core + "TrafficDirection"),
             F("continue_on_listener_filters_timeout", 17, Bool),
             F("bind_to_port", 26, BoolV),
+            Ignored("ignore_global_conn_limit", 31, Bool),
+            Ignored("bypass_overload_manager", 35, Bool),
             F("default_filter_chain", 25, Listener + "FilterChain")),
         // ListenerFilter, Filter and HttpFilter share one reader (ExtensionEntry); each lists only its own fields.
         M(Listener + "ListenerFilter",

@@ -52,6 +52,9 @@ internal static class ListenerTranslator
         };
         // Metadata is for management tools (istioctl reads Istio's there); Envoy itself does not act on it.
         l.Ignore("metadata");
+        // We have neither an overload manager nor a global connection limit, so exempting a listener from them changes nothing.
+        l.Ignore("bypass_overload_manager");
+        l.Ignore("ignore_global_conn_limit");
         l.Finish();
         if (endpoint is null)
         {
