@@ -232,4 +232,16 @@ public sealed class IstioSidecarConfigTests
         Refused(Route(", max_stream_duration: { max_stream_duration: 0s, grpc_timeout_header_max: 0s }"), R + ".route.max_stream_duration.grpc_timeout_header_max", "grpc-timeout header");
         Refused(Route(", max_grpc_timeout: 0s"), R + ".route.max_grpc_timeout", "grpc-timeout header");
     }
+
+    [Fact]
+    public void DefaultChainAcceptsOnlyAnEmptyMatch()
+    {
+        const string Default = """
+            , default_filter_chain: { filter_chain_match: {MATCH}, filters: [{ name: envoy.filters.network.tcp_proxy, typed_config: {
+                "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: PassthroughCluster, cluster: backend } }] }
+            """;
+        Assert.NotNull(Accepted(Sidecar(listener: Default.Replace("{MATCH}", "{}", StringComparison.Ordinal))).Listeners[0].DefaultFilterChain);
+        Refused(Sidecar(listener: Default.Replace("{MATCH}", "{ destination_port: 80 }", StringComparison.Ordinal)),
+            "static_resources.listeners[0].default_filter_chain.filter_chain_match", "takes no filter_chain_match conditions");
+    }
 }

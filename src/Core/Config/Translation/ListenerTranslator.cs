@@ -128,6 +128,11 @@ internal static class FilterChainTranslator
         {
             match = ReadMatch(m);
         }
+        else if (!allowMatch && fc.Take("filter_chain_match") is { } dm && dm is not ConfigMap { Entries.IsEmpty: true })
+        {
+            // Istio writes an empty match on its default chain: that matches everything, which is what a default chain does.
+            ctx.Error(dm, "the default_filter_chain is used when no other chain matches; it takes no filter_chain_match conditions");
+        }
         DownstreamTlsModel? tls = TlsContextTranslator.ReadDownstream(ctx, fc.Take("transport_socket"), fc.Duration("transport_socket_connect_timeout"));
         TcpProxyModel? tcp = null;
         HttpConnectionManagerModel? http = null;
