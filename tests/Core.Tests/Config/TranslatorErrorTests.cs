@@ -75,7 +75,7 @@ public sealed class TranslatorErrorTests
     [InlineData("cluster", ", transport_socket: { name: envoy.transport_sockets.tap, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tap.v3.Tap } }", C + ".transport_socket", "transport socket envoy.extensions.transport_sockets.tap.v3.Tap")]
     [InlineData("cluster", ", health_checks: []", C + ".health_checks", "health")]
     [InlineData("cluster", ", lb_policy: RING_HASH", C + ".lb_policy", "unsupported value \"RING_HASH\"")]
-    [InlineData("cluster", ", circuit_breakers: { thresholds: [{ priority: HIGH }] }", C + ".circuit_breakers.thresholds[0].priority", "HIGH")]
+    [InlineData("cluster", ", circuit_breakers: { thresholds: [{ priority: MEDIUM }] }", C + ".circuit_breakers.thresholds[0].priority", "MEDIUM")]
     [InlineData("cluster", ", typed_extension_protocol_options: { envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 0 } } } }",
         C + ".typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].explicit_http_config.http2_protocol_options.max_concurrent_streams", "must be between 1 and")]
     [InlineData("cluster", ", typed_extension_protocol_options: { envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: { allow_metadata: true } } } }",
@@ -99,8 +99,8 @@ public sealed class TranslatorErrorTests
     [Fact]
     public void HttpFiltersOtherThanRouterAreRefusedAndRouterMustBeLast()
     {
-        AssertError(Config(filters: "[{ name: envoy.filters.http.rbac, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC } }, { name: envoy.filters.http.router }]"),
-            Tc + ".http_filters[0]", "http filter envoy.extensions.filters.http.rbac.v3.RBAC");
+        AssertError(Config(filters: "[{ name: envoy.filters.http.ext_authz, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz } }, { name: envoy.filters.http.router }]"),
+            Tc + ".http_filters[0]", "http filter envoy.extensions.filters.http.ext_authz.v3.ExtAuthz: external authorization");
         AssertError(Config(filters: "[{ name: envoy.filters.http.router }, { name: envoy.filters.http.cors }]"), Tc + ".http_filters[0]", "must be the last");
         AssertError(Config(filters: "[]"), Tc + ".http_filters", "must end with envoy.filters.http.router");
     }

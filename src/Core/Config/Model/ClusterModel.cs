@@ -32,6 +32,16 @@ public sealed class ClusterModel
     public int LeastRequestChoiceCount { get; init; } = 2;
     public ImmutableArray<LocalityEndpointsModel> Localities { get; init; } = [];
     public CircuitBreakerModel CircuitBreakers { get; init; } = CircuitBreakerModel.Default;
+    /// <summary>Envoy <c>circuit_breakers.thresholds</c> with priority HIGH (routes with priority HIGH use them; ours are all DEFAULT).</summary>
+    public CircuitBreakerModel HighPriorityCircuitBreakers { get; init; } = CircuitBreakerModel.Default;
+    /// <summary>Envoy <c>transport_socket_matches</c> (Istio auto-mTLS): the first entry whose <see cref="TransportSocketMatchModel.Match"/>
+    /// is contained in an endpoint's <see cref="EndpointModel.TransportSocketMatch"/> gives that endpoint's transport socket;
+    /// no match: the cluster's own <see cref="Tls"/>.</summary>
+    public ImmutableArray<TransportSocketMatchModel> TransportSocketMatches { get; init; } = [];
+    /// <summary>Envoy <c>outlier_detection</c>, accepted and NOT enforced yet (no host is ejected); null when absent.</summary>
+    public OutlierDetectionModel? OutlierDetection { get; init; }
+    /// <summary>Fields accepted without being acted on ("path: what"): the host logs them once per config version.</summary>
+    public System.Collections.Immutable.ImmutableArray<string> NotEnforced { get; init; } = [];
     /// <summary>Envoy <c>common_http_protocol_options.idle_timeout</c> for upstream connections, default 1 h.</summary>
     public TimeSpan UpstreamIdleTimeout { get; init; } = TimeSpan.FromHours(1);
     /// <summary>Envoy <c>dns_refresh_rate</c>, default 5 s (STRICT_DNS / LOGICAL_DNS).</summary>
@@ -66,6 +76,29 @@ public sealed class EndpointModel
     public IPAddress? Address { get; init; }
     /// <summary>Envoy <c>load_balancing_weight</c> (default 1).</summary>
     public int Weight { get; init; } = 1;
+    /// <summary>The endpoint's <c>metadata.filter_metadata["envoy.transport_socket_match"]</c> (string values; e.g. Istio's
+    /// <c>tlsMode: istio</c>), matched against <see cref="ClusterModel.TransportSocketMatches"/>. Empty when absent.</summary>
+    public ImmutableDictionary<string, string> TransportSocketMatch { get; init; } = ImmutableDictionary<string, string>.Empty;
+}
+
+/// <summary>One <c>transport_socket_matches</c> entry.</summary>
+public sealed class TransportSocketMatchModel
+{
+    public required string Name { get; init; }
+    /// <summary>Key/values an endpoint's transport-socket-match metadata must all contain; empty matches every endpoint.</summary>
+    public ImmutableDictionary<string, string> Match { get; init; } = ImmutableDictionary<string, string>.Empty;
+    /// <summary>TLS for matching endpoints; null means plaintext (raw_buffer).</summary>
+    public UpstreamTlsModel? Tls { get; init; }
+}
+
+/// <summary>Envoy <c>outlier_detection</c> (the fields Istio's DestinationRule sets). Not enforced yet.</summary>
+public sealed class OutlierDetectionModel
+{
+    public int Consecutive5xx { get; init; } = 5;
+    public int ConsecutiveGatewayFailure { get; init; } = 5;
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan BaseEjectionTime { get; init; } = TimeSpan.FromSeconds(30);
+    public int MaxEjectionPercent { get; init; } = 10;
 }
 
 /// <summary>Envoy <c>circuit_breakers.thresholds</c> for the DEFAULT priority; Envoy defaults are 1024 each, retries 3.</summary>

@@ -25,7 +25,21 @@ public sealed class ListenerModel
     public int PerConnectionBufferLimitBytes { get; init; } = 1024 * 1024;
     /// <summary>Maximum concurrently open downstream connections on this listener (0 = unlimited).</summary>
     public int MaxConnections { get; init; }
+    /// <summary>Envoy <c>bind_to_port</c> (default true). False: the listener opens no socket and is reached only
+    /// by an original_dst hand-off from a listener with <c>use_original_dst</c> (Istio's per-service listeners).</summary>
+    public bool BindToPort { get; init; } = true;
+    /// <summary>Envoy <c>traffic_direction</c>: informational (stats, Istio telemetry), no effect on forwarding.</summary>
+    public TrafficDirection TrafficDirection { get; init; }
+    /// <summary>Envoy <c>continue_on_listener_filters_timeout</c>: when detection times out, continue with what was
+    /// learned so far (e.g. no SNI/ALPN) instead of closing the connection.</summary>
+    public bool ContinueOnListenerFiltersTimeout { get; init; }
+    /// <summary>Extensions and fields accepted without being acted on ("path: what"), listener, chains and HTTP
+    /// filters together: the host logs them once per config version.</summary>
+    public ImmutableArray<string> NotEnforced { get; init; } = [];
 }
+
+/// <summary>Envoy <c>core.v3.TrafficDirection</c>.</summary>
+public enum TrafficDirection : byte { Unspecified, Inbound, Outbound }
 
 public sealed class FilterChainModel
 {

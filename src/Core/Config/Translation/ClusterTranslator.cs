@@ -16,6 +16,7 @@ internal static class ClusterTranslator
             return null;
         }
         string? name = c.String("name");
+        int notesStart = ctx.NotEnforcedCount;
         if (!c.Has("name"))
         {
             ctx.Error(node, "name is required");
@@ -58,8 +59,21 @@ internal static class ClusterTranslator
         {
             ctx.Error(node, "LOGICAL_DNS clusters take exactly one endpoint");
         }
-        CircuitBreakerModel breakers = c.Message("circuit_breakers") is FieldReader cb ? ReadCircuitBreakers(cb) : CircuitBreakerModel.Default;
+        (CircuitBreakerModel breakers, CircuitBreakerModel high) = c.Message("circuit_breakers") is FieldReader cb
+            ? ReadCircuitBreakers(cb)
+            : (CircuitBreakerModel.Default, CircuitBreakerModel.Default);
+        // alt_stat_name only renames the cluster's statistics; metadata is for management tools and filters we do not run.
+        c.Ignore("alt_stat_name");
+        c.Ignore("metadata");
+        ImmutableArray<TransportSocketMatchModel> socketMatches = ReadTransportSocketMatches(ctx, c.Take("transport_socket_matches"));
+        OutlierDetectionModel? outlier = c.Message("outlier_detection") is FieldReader od ? ReadOutlierDetection(od) : null;
+        // Istio sends an empty common_lb_config (all defaults); any option in it is refused field by field.
+        if (c.Message("common_lb_config") is FieldReader lbc)
+        {
+            lbc.Finish();
+        }
         (TimeSpan idle, int maxRequests, UpstreamProtocol protocol, Http2ProtocolOptionsModel? http2) = ProtocolOptionsTranslator.Read(ctx, c.Take("typed_extension_protocol_options"));
+        maxRequests = ReadLegacyMaxRequests(c, maxRequests);
         // The deprecated cluster-level http2_protocol_options (still what many configs use) means explicit HTTP/2.
         if (c.Message("http2_protocol_options") is FieldReader legacyH2)
         {
@@ -86,6 +100,7 @@ internal static class ClusterTranslator
             LeastRequestChoiceCount = choiceCount,
             Localities = localities,
             CircuitBreakers = breakers,
+            HighPriorityCircuitBreakers = high,
             UpstreamIdleTimeout = idle,
             DnsRefreshRate = c.Duration("dns_refresh_rate") ?? TimeSpan.FromSeconds(5),
             DnsLookupFamily = family,
@@ -93,10 +108,15 @@ internal static class ClusterTranslator
             UpstreamProtocol = protocol,
             Http2 = http2 ?? Http2ProtocolOptionsModel.Default,
             PerConnectionBufferLimitBytes = c.Take("per_connection_buffer_limit_bytes") is { } bl ? ctx.ClampedInt(bl) ?? 0 : 1024 * 1024,
+            TransportSocketMatches = socketMatches,
+            OutlierDetection = outlier,
+            // Last: every field above has been read, so all of this cluster's notes are in.
+            NotEnforced = ctx.NotEnforcedSince(notesStart),
         };
         c.Unsupported("eds_cluster_config", "EDS");
         c.Unsupported("health_checks", "active health checking");
-        c.Unsupported("outlier_detection", "outlier_detection");
+        c.Unsupported("respect_dns_ttl", "respect_dns_ttl: re-resolving at each DNS record's TTL is not implemented (names are re-resolved every dns_refresh_rate)");
+        c.Unsupported("upstream_connection_options", "upstream_connection_options: TCP keepalive on upstream connections is not implemented yet");
         c.Finish();
         return model;
     }
@@ -106,10 +126,86 @@ internal static class ClusterTranslator
         ? ConfigJsonWriter.Write(new ConfigMap(map.Path, [.. map.Entries.Where(e => e.Key != "load_assignment")]), indented: false)
         : "";
 
-    private static CircuitBreakerModel ReadCircuitBreakers(FieldReader cb)
+    /// <summary>The deprecated cluster-level <c>max_requests_per_connection</c>; the protocol options' value wins when both are set.</summary>
+    private static int ReadLegacyMaxRequests(FieldReader c, int fromProtocolOptions) =>
+        c.Take("max_requests_per_connection") is { } n && c.Context.ClampedInt(n) is int legacy && fromProtocolOptions == 0 ? legacy : fromProtocolOptions;
+
+    /// <summary>Istio auto-mTLS: per-endpoint choice of transport socket, each read by the same TLS translator as the cluster's.</summary>
+    private static ImmutableArray<TransportSocketMatchModel> ReadTransportSocketMatches(TranslationContext ctx, ConfigNode? node)
+    {
+        ImmutableArray<TransportSocketMatchModel>.Builder b = ImmutableArray.CreateBuilder<TransportSocketMatchModel>();
+        foreach (ConfigNode item in ctx.Items(node))
+        {
+            FieldReader m = new(ctx, item);
+            if (!m.IsValid)
+            {
+                continue;
+            }
+            string? name = m.String("name");
+            ImmutableDictionary<string, string> match = StringStruct(ctx, m.Take("match"));
+            UpstreamTlsModel? tls = TlsContextTranslator.ReadUpstream(ctx, m.Take("transport_socket"));
+            m.Finish();
+            if (string.IsNullOrEmpty(name))
+            {
+                ctx.Error(item, "name is required");
+                continue;
+            }
+            b.Add(new TransportSocketMatchModel { Name = name, Match = match, Tls = tls });
+        }
+        return b.ToImmutable();
+    }
+
+    /// <summary>Accepted into the model and recorded as not enforced: no host is ejected yet.</summary>
+    private static OutlierDetectionModel ReadOutlierDetection(FieldReader od)
+    {
+        TranslationContext ctx = od.Context;
+        OutlierDetectionModel d = new();
+        OutlierDetectionModel model = new()
+        {
+            Consecutive5xx = (int)(od.Integer("consecutive_5xx", 0, int.MaxValue) ?? d.Consecutive5xx),
+            ConsecutiveGatewayFailure = (int)(od.Integer("consecutive_gateway_failure", 0, int.MaxValue) ?? d.ConsecutiveGatewayFailure),
+            Interval = od.Duration("interval") ?? d.Interval,
+            BaseEjectionTime = od.Duration("base_ejection_time") ?? d.BaseEjectionTime,
+            MaxEjectionPercent = (int)(od.Integer("max_ejection_percent", 0, 100) ?? d.MaxEjectionPercent),
+        };
+        od.Finish();
+        ctx.NotEnforced(od.Node, "outlier_detection: not enforced yet (no host is ejected)");
+        return model;
+    }
+
+    /// <summary>A protobuf Struct whose values must be strings (transport socket match keys such as <c>tlsMode: istio</c>).</summary>
+    internal static ImmutableDictionary<string, string> StringStruct(TranslationContext ctx, ConfigNode? node)
+    {
+        if (node is null)
+        {
+            return ImmutableDictionary<string, string>.Empty;
+        }
+        if (node is not ConfigMap map)
+        {
+            ctx.Error(node, "expected an object");
+            return ImmutableDictionary<string, string>.Empty;
+        }
+        ImmutableDictionary<string, string>.Builder b = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, ConfigNode> e in map.Entries)
+        {
+            if (e.Value is ConfigScalar { Kind: ScalarKind.String } s)
+            {
+                b[e.Key] = s.Text;
+            }
+            else
+            {
+                ctx.Unsupported(e.Value, "transport socket match values other than strings");
+            }
+        }
+        return b.ToImmutable();
+    }
+
+    /// <summary>Thresholds per routing priority: (DEFAULT, HIGH); a priority not listed keeps Envoy's defaults.</summary>
+    private static (CircuitBreakerModel Default, CircuitBreakerModel High) ReadCircuitBreakers(FieldReader cb)
     {
         TranslationContext ctx = cb.Context;
         CircuitBreakerModel result = CircuitBreakerModel.Default;
+        CircuitBreakerModel high = CircuitBreakerModel.Default;
         foreach (ConfigNode t in ctx.Items(cb.Take("thresholds")))
         {
             FieldReader th = new(ctx, t);
@@ -117,10 +213,11 @@ internal static class ClusterTranslator
             {
                 continue;
             }
-            th.Enum("priority", "DEFAULT");
+            string? priority = th.Enum("priority", "DEFAULT", "HIGH");
+            bool isHigh = priority == "HIGH";
             // Values above int.MaxValue (istio writes 4294967295) mean "unlimited" and are clamped.
             int Limit(string field, int dflt) => th.Take(field) is { } n ? ctx.ClampedInt(n) ?? dflt : dflt;
-            result = new CircuitBreakerModel
+            CircuitBreakerModel read = new()
             {
                 MaxConnections = Limit("max_connections", 1024),
                 MaxPendingRequests = Limit("max_pending_requests", 1024),
@@ -128,9 +225,17 @@ internal static class ClusterTranslator
                 MaxRetries = Limit("max_retries", 3),
             };
             th.Finish();
+            if (isHigh)
+            {
+                high = read;
+            }
+            else
+            {
+                result = read;
+            }
         }
         cb.Finish();
-        return result;
+        return (result, high);
     }
 }
 
@@ -187,6 +292,7 @@ internal static class LoadAssignmentTranslator
             return null;
         }
         int weight = (int)(le.Integer("load_balancing_weight", 1, int.MaxValue) ?? 1);
+        ImmutableDictionary<string, string> socketMatch = le.Message("metadata") is FieldReader md ? ReadEndpointMetadata(md) : ImmutableDictionary<string, string>.Empty;
         EndpointModel? result = null;
         if (le.Message("endpoint") is FieldReader e && e.IsValid)
         {
@@ -206,7 +312,7 @@ internal static class LoadAssignmentTranslator
                 {
                     ctx.Error(address.Node, $"STATIC cluster endpoints must be IP literals, got \"{host}\"");
                 }
-                result = new EndpointModel { Host = host, Port = port, Address = ip, Weight = weight };
+                result = new EndpointModel { Host = host, Port = port, Address = ip, Weight = weight, TransportSocketMatch = socketMatch };
             }
         }
         else if (!le.Has("endpoint"))
@@ -215,8 +321,24 @@ internal static class LoadAssignmentTranslator
             ctx.Error(node, "endpoint is required");
         }
         le.Unsupported("health_status", "health_status");
-        le.Unsupported("metadata", "endpoint metadata");
         le.Finish();
         return result;
+    }
+
+    /// <summary>
+    /// Endpoint metadata: only <c>filter_metadata["envoy.transport_socket_match"]</c> acts (it picks the transport socket);
+    /// other namespaces (Istio's <c>istio</c> workload labels) feed telemetry and filters we do not run, so they are accepted unread.
+    /// </summary>
+    private static ImmutableDictionary<string, string> ReadEndpointMetadata(FieldReader md)
+    {
+        TranslationContext ctx = md.Context;
+        ImmutableDictionary<string, string> match = ImmutableDictionary<string, string>.Empty;
+        if (md.Take("filter_metadata") is ConfigMap fm && fm.Get("envoy.transport_socket_match") is ConfigNode tsm)
+        {
+            match = ClusterTranslator.StringStruct(ctx, tsm);
+        }
+        md.Ignore("typed_filter_metadata");
+        md.Finish();
+        return match;
     }
 }

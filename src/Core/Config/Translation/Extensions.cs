@@ -12,6 +12,13 @@ internal sealed record Extension(string Name, string TypeName)
     public static readonly Extension HttpConnectionManager = new("envoy.filters.network.http_connection_manager", "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
     public static readonly Extension Router = new("envoy.filters.http.router", "envoy.extensions.filters.http.router.v3.Router");
     public static readonly Extension Buffer = new("envoy.filters.http.buffer", "envoy.extensions.filters.http.buffer.v3.Buffer");
+    public static readonly Extension GrpcStats = new("envoy.filters.http.grpc_stats", "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig");
+    public static readonly Extension Compressor = new("envoy.filters.http.compressor", "envoy.extensions.filters.http.compressor.v3.Compressor");
+    public static readonly Extension Cors = new("envoy.filters.http.cors", "envoy.extensions.filters.http.cors.v3.Cors");
+    public static readonly Extension Fault = new("envoy.filters.http.fault", "envoy.extensions.filters.http.fault.v3.HTTPFault");
+    public static readonly Extension HttpRbac = new("envoy.filters.http.rbac", "envoy.extensions.filters.http.rbac.v3.RBAC");
+    public static readonly Extension NetworkRbac = new("envoy.filters.network.rbac", "envoy.extensions.filters.network.rbac.v3.RBAC");
+    public static readonly Extension UuidRequestId = new("envoy.request_id.uuid", "envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig");
     public static readonly Extension DownstreamTls = new("envoy.transport_sockets.tls", "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
     public static readonly Extension UpstreamTls = new("envoy.transport_sockets.tls", "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
     public static readonly Extension RawBuffer = new("envoy.transport_sockets.raw_buffer", "envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer");

@@ -58,6 +58,16 @@ internal sealed class FieldReader
     /// <summary>Accepts a field without acting on it (each use is documented in docs/CONFIG.md).</summary>
     public void Ignore(string name) => _taken.Add(name);
 
+    /// <summary>Accepts every field of this message without reading it: only for telemetry extensions whose whole
+    /// configuration is recorded as not enforced (TranslationContext.NotEnforced).</summary>
+    public void IgnoreAll()
+    {
+        foreach (string name in _fields.Keys)
+        {
+            _taken.Add(name);
+        }
+    }
+
     /// <summary>Marks a field as known-but-unimplemented with an explanation.</summary>
     public void Unsupported(string name, string what)
     {

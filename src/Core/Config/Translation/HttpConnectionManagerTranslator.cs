@@ -65,8 +65,53 @@ internal static class HttpConnectionManagerTranslator
         };
         // Access logging is our telemetry's job; Envoy access_log settings are accepted and not acted on (docs/CONFIG.md).
         h.Ignore("access_log");
+        ReadIstioDefaults(h);
         h.Finish();
         return model;
+    }
+
+    /// <summary>
+    /// Fields istiod sets on every connection manager: accepted when we behave as they ask, refused (with what they
+    /// would change) when we do not.
+    /// </summary>
+    private static void ReadIstioDefaults(FieldReader h)
+    {
+        TranslationContext ctx = h.Context;
+        // IMPLEMENTATION_SPECIFIC_DEFAULT is KEEP_UNCHANGED in Envoy; %2F / %5C stay as sent, which is what we do.
+        h.Enum("path_with_escaped_slashes_action", "IMPLEMENTATION_SPECIFIC_DEFAULT", "KEEP_UNCHANGED");
+        if (h.Take("normalize_path") is { } np && ctx.Bool(np) == true)
+        {
+            ctx.Unsupported(np, "normalize_path: RFC 3986 §6 path normalization (removing dot segments) before routing is not implemented yet, so routes would match the raw path");
+        }
+        if (h.Take("merge_slashes") is { } ms && ctx.Bool(ms) == true)
+        {
+            ctx.Unsupported(ms, "merge_slashes: merging repeated slashes before routing is not implemented yet");
+        }
+        h.Unsupported("forward_client_cert_details", "forward_client_cert_details: x-forwarded-client-cert handling is not implemented yet");
+        h.Unsupported("set_current_client_cert_details", "set_current_client_cert_details: x-forwarded-client-cert handling is not implemented yet");
+        if (h.Has("tracing"))
+        {
+            ctx.NotEnforced(h.Node, "tracing: not implemented: telemetry (no spans are emitted; trace headers pass through unchanged)");
+        }
+        h.Ignore("tracing");
+        if (h.Message("request_id_extension") is FieldReader rid)
+        {
+            if (rid.Message("typed_config") is FieldReader tc && tc.Take("@type") is ConfigNode typeNode && ctx.String(typeNode) is string type)
+            {
+                if (Extension.UuidRequestId.Matches(type[(type.LastIndexOf('/') + 1)..]))
+                {
+                    // Both options concern trace sampling only; the x-request-id we generate is a random UUID either way.
+                    tc.Ignore("pack_trace_reason");
+                    tc.Ignore("use_request_id_for_trace_sampling");
+                    tc.Finish();
+                }
+                else
+                {
+                    ctx.Unsupported(typeNode, $"request_id_extension {type} (only the UUID request id)");
+                }
+            }
+            rid.Finish();
+        }
     }
 
     /// <summary>
@@ -150,9 +195,9 @@ internal static class HttpConnectionManagerTranslator
                 maxBody = b.Integer("max_request_bytes", 1, uint.MaxValue) ?? 0;
                 b.Finish();
             }
-            else
+            else if (!PassiveFilterTranslator.TryHttp(ctx, e))
             {
-                ctx.Unsupported(e.IdNode, $"http filter {e.Id}");
+                ctx.Unsupported(e.IdNode, PassiveFilterTranslator.RefusalReason("http filter", PassiveFilterTranslator.Unwrap(e, out _)));
             }
         }
         if (!sawRouter)

@@ -16,6 +16,7 @@ internal static class ListenerTranslator
         }
         // Envoy names unnamed listeners with a UUID; the path is just as unique and is stable across reloads.
         string name = l.String("name") ?? node.Path;
+        int notesStart = ctx.NotEnforcedCount;
         FieldReader? address = l.Message("address");
         System.Net.IPEndPoint? endpoint = address is null ? null : AddressTranslator.ReadIpEndPoint(address);
         if (address is null)
@@ -41,7 +42,19 @@ internal static class ListenerTranslator
         {
             ctx.Error(node, "a listener needs filter_chains or a default_filter_chain");
         }
-        l.Unsupported("continue_on_listener_filters_timeout", "continue_on_listener_filters_timeout");
+        bool continueOnTimeout = l.Bool("continue_on_listener_filters_timeout") ?? false;
+        bool bindToPort = l.Bool("bind_to_port") ?? true;
+        TrafficDirection direction = l.Enum("traffic_direction", "UNSPECIFIED", "INBOUND", "OUTBOUND") switch
+        {
+            "INBOUND" => TrafficDirection.Inbound,
+            "OUTBOUND" => TrafficDirection.Outbound,
+            _ => TrafficDirection.Unspecified,
+        };
+        // Metadata is for management tools (istioctl reads Istio's there); Envoy itself does not act on it.
+        l.Ignore("metadata");
+        // We have neither an overload manager nor a global connection limit, so exempting a listener from them changes nothing.
+        l.Ignore("bypass_overload_manager");
+        l.Ignore("ignore_global_conn_limit");
         l.Finish();
         if (endpoint is null)
         {
@@ -59,6 +72,10 @@ internal static class ListenerTranslator
             DefaultFilterChain = defaultChain,
             DetectTimeout = detect,
             PerConnectionBufferLimitBytes = bufferLimit,
+            BindToPort = bindToPort,
+            TrafficDirection = direction,
+            ContinueOnListenerFiltersTimeout = continueOnTimeout,
+            NotEnforced = ctx.NotEnforcedSince(notesStart),
         };
     }
 
@@ -111,6 +128,11 @@ internal static class FilterChainTranslator
         {
             match = ReadMatch(m);
         }
+        else if (!allowMatch && fc.Take("filter_chain_match") is { } dm && dm is not ConfigMap { Entries.IsEmpty: true })
+        {
+            // Istio writes an empty match on its default chain: that matches everything, which is what a default chain does.
+            ctx.Error(dm, "the default_filter_chain is used when no other chain matches; it takes no filter_chain_match conditions");
+        }
         DownstreamTlsModel? tls = TlsContextTranslator.ReadDownstream(ctx, fc.Take("transport_socket"), fc.Duration("transport_socket_connect_timeout"));
         TcpProxyModel? tcp = null;
         HttpConnectionManagerModel? http = null;
@@ -142,9 +164,9 @@ internal static class FilterChainTranslator
                     http = HttpConnectionManagerTranslator.Translate(e.Config);
                 }
             }
-            else
+            else if (last || !PassiveFilterTranslator.TryNetwork(ctx, e))
             {
-                ctx.Unsupported(e.IdNode, $"network filter {e.Id}");
+                ctx.Unsupported(e.IdNode, PassiveFilterTranslator.RefusalReason("network filter", PassiveFilterTranslator.Unwrap(e, out _)));
             }
         }
         if (filters.IsEmpty)
@@ -153,6 +175,33 @@ internal static class FilterChainTranslator
         }
         fc.Finish();
         return tcp is null && http is null ? null : new FilterChainModel { Name = name, Match = match, TcpProxy = tcp, Http = http, Tls = tls };
+    }
+
+    /// <summary>
+    /// Destination prefix_ranges: the chain selector does not match on destination CIDRs, so only ranges that match
+    /// every address (prefix length 0, which Istio's inbound passthrough chains use) are accepted, as no condition.
+    /// </summary>
+    private static void ReadCatchAllPrefixRanges(TranslationContext ctx, ConfigNode? node)
+    {
+        foreach (ConfigNode item in ctx.Items(node))
+        {
+            FieldReader r = new(ctx, item);
+            if (!r.IsValid)
+            {
+                continue;
+            }
+            string? prefix = r.String("address_prefix");
+            long length = r.Integer("prefix_len", 0, 128) ?? 0;
+            r.Finish();
+            if (prefix is not null && !System.Net.IPAddress.TryParse(prefix, out _))
+            {
+                ctx.Error(item, $"address_prefix \"{prefix}\" is not an IP address");
+            }
+            else if (length != 0)
+            {
+                ctx.Unsupported(item, $"filter_chain_match.prefix_ranges {prefix}/{length}: matching chains on destination address ranges is not implemented (only /0, which matches every address)");
+            }
+        }
     }
 
     private static FilterChainMatchModel ReadMatch(FieldReader m)
@@ -166,6 +215,7 @@ internal static class FilterChainTranslator
         ImmutableArray<string> serverNames = [.. ctx.Strings(m.Take("server_names")).Select(s => s.ToLowerInvariant())];
         string? transport = m.Enum("transport_protocol", "tls", "raw_buffer");
         ImmutableArray<string> alpn = ctx.Strings(m.Take("application_protocols"));
+        ReadCatchAllPrefixRanges(ctx, m.Take("prefix_ranges"));
         m.Finish();
         return new FilterChainMatchModel
         {

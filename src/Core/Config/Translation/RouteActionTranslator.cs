@@ -60,7 +60,18 @@ internal static class RouteActionTranslator
         a.Unsupported("hash_policy", "hash_policy");
         a.Unsupported("rate_limits", "rate_limits");
         a.Unsupported("cors", "cors");
-        a.Unsupported("max_stream_duration", "max_stream_duration");
+        if (a.Message("max_stream_duration") is FieldReader msd)
+        {
+            // Zero (Istio's default) disables the limit, which is our behaviour; a positive limit would end long streams.
+            if (msd.Duration("max_stream_duration") is TimeSpan limit && limit > TimeSpan.Zero)
+            {
+                ctx.Unsupported(msd.Node, "max_stream_duration: a limit on a stream's total duration is not implemented yet");
+            }
+            msd.Unsupported("grpc_timeout_header_max", "grpc_timeout_header_max: using the request's grpc-timeout header as its timeout is not implemented yet");
+            msd.Unsupported("grpc_timeout_header_offset", "grpc_timeout_header_offset: using the request's grpc-timeout header as its timeout is not implemented yet");
+            msd.Finish();
+        }
+        a.Unsupported("max_grpc_timeout", "max_grpc_timeout: using the request's grpc-timeout header as its timeout is not implemented yet");
         a.Finish();
         return model;
     }

@@ -135,8 +135,10 @@ internal static class RouteConfigTranslator
         r.Unsupported("typed_per_filter_config", "typed_per_filter_config");
         r.Unsupported("filter_action", "filter_action");
         r.Unsupported("non_forwarding_action", "non_forwarding_action");
-        r.Unsupported("decorator", "decorator (tracing)");
-        r.Unsupported("metadata", "route metadata");
+        // decorator only names the tracing span (tracing is recorded as not enforced on the connection manager);
+        // route metadata is read by filters we do not run and by management tools (Istio's config source).
+        r.Ignore("decorator");
+        r.Ignore("metadata");
         r.Finish();
         if (actions != 1)
         {

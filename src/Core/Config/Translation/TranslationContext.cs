@@ -27,6 +27,19 @@ internal sealed class TranslationContext
     public void Unsupported(ConfigNode node, string? what = null) =>
         Error(node, what is null ? "unsupported field" : "unsupported: " + what);
 
+    private readonly List<string> _notEnforced = [];
+
+    /// <summary>
+    /// An extension or field accepted without being acted on (telemetry we do not produce, a filter proven to do
+    /// nothing for this config). Kept as "path: what" so the host can log each once per config version.
+    /// </summary>
+    public void NotEnforced(ConfigNode node, string what) => _notEnforced.Add(node.Path + ": " + what);
+
+    /// <summary>Number of notes so far; a translator slices <see cref="NotEnforcedSince"/> from here for its resource.</summary>
+    public int NotEnforcedCount => _notEnforced.Count;
+
+    public ImmutableArray<string> NotEnforcedSince(int start) => [.. _notEnforced.Skip(start)];
+
     public void ReferenceCluster(ConfigNode node, string cluster) => _clusterRefs.Add((node, cluster));
 
     public IReadOnlyList<(ConfigNode Node, string Cluster)> ClusterReferences => _clusterRefs;
