@@ -15,4 +15,31 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "xDS: rejected: {Reason}")]
     public static partial void XdsRejected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "accepted but NOT enforced ({Count} new): {Notes}")]
+    public static partial void NotEnforced(ILogger logger, int count, string notes);
+}
+
+/// <summary>
+/// Says once which accepted config parts are not acted on (telemetry filters, outlier detection, …): istiod sends
+/// them routinely and refusing them would refuse the mesh, but nobody may think they are enforced.
+/// </summary>
+internal sealed class NotEnforcedLog(Microsoft.Extensions.Logging.ILogger logger)
+{
+    private readonly HashSet<string> _said = new(StringComparer.Ordinal);
+
+    public void Report(Sidecar.Core.Config.Model.BootstrapModel model)
+    {
+        var fresh = new List<string>();
+        lock (_said)
+        {
+            foreach (var l in model.Listeners)
+                foreach (string note in l.NotEnforced)
+                    if (_said.Add(note)) fresh.Add($"listener {l.Name}: {note}");
+            foreach (var c in model.Clusters.Values)
+                foreach (string note in c.NotEnforced)
+                    if (_said.Add(note)) fresh.Add($"cluster {c.Name}: {note}");
+        }
+        if (fresh.Count > 0) HostLog.NotEnforced(logger, fresh.Count, string.Join("; ", fresh.Take(20)));
+    }
 }

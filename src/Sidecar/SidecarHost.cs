@@ -32,6 +32,7 @@ internal sealed class SidecarHost : IAsyncDisposable
     private readonly ILogger _log = new StderrLogger("sidecar", StderrLogger.LevelFromEnvironment());
     private IAsyncDisposable? _identityLifetime;
     private readonly XdsSettings? _xdsSettings;
+    private readonly NotEnforcedLog _notEnforced;
     private XdsHost? _xds;
     private AdminServer? _admin;
     private volatile ServerState _state = ServerState.Initializing;
@@ -39,6 +40,7 @@ internal sealed class SidecarHost : IAsyncDisposable
     public SidecarHost(BootstrapModel model, TimeSpan drainTime, Confinement? confinement = null, XdsSettings? xds = null)
     {
         _xdsSettings = xds;
+        _notEnforced = new NotEnforcedLog(_log);
         _confinement = confinement;
         _model = model;
         _drainTime = drainTime;
@@ -74,10 +76,12 @@ internal sealed class SidecarHost : IAsyncDisposable
             Console.Error.WriteLine(refused);
             return 1;
         }
-        foreach (ListenerRuntime l in _listeners.Listeners) Console.WriteLine($"listener {l.Model.Name} on {l.BoundEndPoint}");
+        _notEnforced.Report(_model);
+        foreach (ListenerRuntime l in _listeners.Listeners)
+            Console.WriteLine($"listener {l.Model.Name} on {l.BoundEndPoint?.ToString() ?? l.Model.Address + " (bind_to_port: false; reached by original_dst hand-off)"}");
         if (_xdsSettings is { } xdsSettings)
         {
-            if (XdsHost.TryStart(xdsSettings, _listeners, workload, _stats, _log, out _xds) is string xdsError)
+            if (XdsHost.TryStart(xdsSettings, _listeners, workload, _stats, _log, _notEnforced, out _xds) is string xdsError)
             {
                 Console.Error.WriteLine(xdsError);
                 return 1;

@@ -43,7 +43,8 @@ internal sealed class XdsHost : IAsyncDisposable
 
     public XdsConfigTranslator Translator { get; }
 
-    public static string? TryStart(XdsSettings settings, ListenerManager listeners, ICertificateSource? workload, StatsStore stats, ILogger log, out XdsHost? host)
+    public static string? TryStart(XdsSettings settings, ListenerManager listeners, ICertificateSource? workload, StatsStore stats, ILogger log,
+        NotEnforcedLog notEnforced, out XdsHost? host)
     {
         host = null;
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -79,7 +80,11 @@ internal sealed class XdsHost : IAsyncDisposable
             // The xDS client's loop is the only caller: waiting here keeps its ACK/NACK after the apply.
             string? refused = listeners.ApplyAsync(model).GetAwaiter().GetResult();
             long applied = Interlocked.Increment(ref generation);
-            if (refused is null) HostLog.XdsApplied(log, applied, model.Listeners.Length, model.Clusters.Count);
+            if (refused is null)
+            {
+                HostLog.XdsApplied(log, applied, model.Listeners.Length, model.Clusters.Count);
+                notEnforced.Report(model);
+            }
             else HostLog.XdsRejected(log, refused);
             return refused;
         });

@@ -82,7 +82,9 @@ public sealed class ListenerManager : IAsyncDisposable
                 {
                     var runtime = new ListenerRuntime(l, next, _services, _stats, _registry);
                     created.Add(runtime);
-                    await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+                    // bind_to_port: false (Istio's per-port inbound/outbound listeners): no socket; connections reach it
+                    // only by the original_dst hand-off of a listener that does bind (virtualOutbound/virtualInbound).
+                    if (l.BindToPort) await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }

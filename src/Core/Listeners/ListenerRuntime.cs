@@ -46,7 +46,8 @@ public sealed class ListenerRuntime : IAsyncDisposable
 
     /// <summary>Whether <paramref name="model"/> can replace this listener's definition without a new socket.</summary>
     public bool CanUpdateInPlace(ListenerModel model) =>
-        model.Address.Equals(_bound.Address) && model.Transparent == _bound.Transparent && model.Freebind == _bound.Freebind;
+        model.Address.Equals(_bound.Address) && model.Transparent == _bound.Transparent && model.Freebind == _bound.Freebind
+        && model.BindToPort == _bound.BindToPort;
 
     /// <summary>Compiles <paramref name="model"/>'s chains against <paramref name="snapshot"/> (may throw; nothing changes then).</summary>
     public ListenerChains Compile(ListenerModel model, ProxySnapshot snapshot) => new(model, snapshot, _statsStore, _services.Tls);
@@ -256,8 +257,12 @@ public sealed class ListenerRuntime : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                // Envoy: listener_filters_timeout without continue_on_listener_filters_timeout closes the connection.
-                return null;
+                // Envoy: listener_filters_timeout closes the connection unless continue_on_listener_filters_timeout,
+                // which selects as if no TLS was seen (server-first protocols behind a passthrough chain).
+                if (!chains.Model.ContinueOnListenerFiltersTimeout) return null;
+                transport = "raw_buffer";
+                serverName = null;
+                alpn = [];
             }
         }
         return chains.Find(chains.Selector.Select(port, serverName, transport, alpn));

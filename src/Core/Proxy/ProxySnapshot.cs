@@ -98,6 +98,34 @@ public sealed class ClusterRuntime : IUpstreamConnectionOwner
     /// <summary>TLS origination for this cluster's connections, or null for plaintext.</summary>
     public Transport.TlsOriginator? Tls { get; init; }
 
+    /// <summary><c>transport_socket_matches</c> compiled: per entry, the metadata it requires and its TLS (null: plaintext).</summary>
+    public (System.Collections.Immutable.ImmutableDictionary<string, string> Match, Transport.TlsOriginator? Tls)[] TransportSocketMatches { get; init; } = [];
+
+    /// <summary>
+    /// The TLS (or none) for connections to <paramref name="endpoint"/>: the first <c>transport_socket_matches</c> entry
+    /// whose key/values the endpoint's <c>envoy.transport_socket_match</c> metadata contains (Istio: <c>tlsMode: istio</c>
+    /// → mTLS), else the cluster's <c>transport_socket</c>. Pools are per endpoint, so a pooled connection never mixes them.
+    /// </summary>
+    public Transport.TlsOriginator? TlsFor(EndpointState endpoint)
+    {
+        if (TransportSocketMatches.Length == 0) return Tls;
+        System.Collections.Immutable.ImmutableDictionary<string, string>? metadata = endpoint.Source?.TransportSocketMatch;
+        foreach ((System.Collections.Immutable.ImmutableDictionary<string, string> match, Transport.TlsOriginator? tls) in TransportSocketMatches)
+        {
+            bool all = true;
+            foreach (KeyValuePair<string, string> kv in match)
+            {
+                if (metadata is null || !metadata.TryGetValue(kv.Key, out string? v) || v != kv.Value)
+                {
+                    all = false;
+                    break;
+                }
+            }
+            if (all) return tls;
+        }
+        return Tls;
+    }
+
     /// <summary>Whether a request goes upstream over HTTP/2 (explicit h2, or use_downstream_protocol with an h2 client).</summary>
     public bool UsesHttp2(bool downstreamIsHttp2) => Model.UpstreamProtocol switch
     {

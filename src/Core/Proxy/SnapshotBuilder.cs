@@ -55,6 +55,7 @@ public static class SnapshotBuilder
                 Http2Options = Http2Options(c.Http2, maxHeaderListSize: 60 * 1024),
                 Http2Stats = new Http2Stats(stats, "cluster." + c.Name + "."),
                 Tls = c.Tls is { } t ? tls.BuildOriginator(t, c, stats) : null,
+                TransportSocketMatches = [.. c.TransportSocketMatches.Select(m => (m.Match, m.Tls is { } mt ? tls.BuildOriginator(mt, c, stats) : null))],
             };
         }
         foreach ((ClusterRuntime old, ClusterModel c) in carried)

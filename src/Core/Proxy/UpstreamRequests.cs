@@ -91,7 +91,7 @@ internal static class UpstreamRequests
             if (result == ConnectResult.TimedOut) cluster.Stats.UpstreamCxConnectTimeout.Increment();
             return (null, ProxyError.UpstreamConnectFailure);
         }
-        if (cluster.Tls is { } tls)
+        if (cluster.TlsFor(endpoint) is { } tls)
         {
             // transport_socket: a refused or failed handshake is a connect failure (503 UF), counted in ssl.*.
             var (secured, _) = await tls.HandshakeAsync(context!, services.Drain.Force);

@@ -58,7 +58,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
             if (endpoint is null) break;
             cluster.Stats.UpstreamCxTotal.Increment();
             var (result, socket) = await UpstreamConnector.ConnectSocketAsync(endpoint.Address, cluster.Model.ConnectTimeout, _services.Transport.UpstreamMark, cluster.Model.UpstreamBind, _services.Drain.Force);
-            if (result == ConnectResult.Connected && cluster.Tls is { } tls)
+            if (result == ConnectResult.Connected && cluster.TlsFor(endpoint) is { } tls)
             {
                 // Upstream transport_socket: a failed handshake counts as a failed connect attempt.
                 upTls = await tls.HandshakeAsync(socket!, _services.Drain.Force);

@@ -151,4 +151,31 @@ static_resources:
         using var fresh = new BlockingClient(new IPEndPoint(IPAddress.Loopback, port2));
         Assert.Equal("200 two", Get(fresh, "/direct"));
     }
+
+    [Fact]
+    public async Task AListenerWithBindToPortFalseIsRegisteredButNotBound()
+    {
+        int port = TlsTestPeers.FreePort();
+        string yaml = $$"""
+static_resources:
+  listeners:
+  - name: virtual_{{port}}
+    address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } }
+    bind_to_port: false
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: in
+          route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }] }] }
+          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
+""";
+        ConfigResult<BootstrapModel> r = ConfigLoader.LoadText(yaml, isJson: false);
+        Assert.True(r.IsSuccess, string.Join("\n", r.Errors.Select(ConfigErrorFormatter.FormatOne)));
+        Assert.Null(await _manager.ApplyAsync(r.Value!));
+        ListenerRuntime l = Assert.Single(_manager.Listeners);
+        Assert.Null(l.BoundEndPoint);
+        Assert.Throws<SocketException>(() => new BlockingClient(new IPEndPoint(IPAddress.Loopback, port)).Dispose());
+    }
 }

@@ -420,4 +420,65 @@ static_resources:
         stop.Cancel();
         Assert.Equal(3, connections);
     }
+
+    [Fact]
+    public async Task TransportSocketMatchesPickTlsPerEndpoint()
+    {
+        // Istio auto-mTLS: endpoints labelled tlsMode=istio get mTLS, the others plaintext, in one cluster.
+        using var meshBackend = new FixedResponseBackend("mesh");
+        using var plainBackend = new FixedResponseBackend("plain");
+        await using var inbound = await ProxyHarness.StartAsync(Load(StrictInbound(meshBackend.Port)), ServerIdentity());
+        string yaml = $$"""
+static_resources:
+  listeners:
+  - name: outbound
+    address: { socket_address: { address: 127.0.0.1, port_value: {{TlsTestPeers.FreePort()}} } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: outbound
+          route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: mixed } }] }] }
+{{RouterFilter}}
+  clusters:
+  - name: mixed
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: mixed
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{inbound.EndPoint.Port}} } } }
+          metadata: { filter_metadata: { envoy.transport_socket_match: { tlsMode: istio } } }
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{plainBackend.Port}} } } }
+    transport_socket_matches:
+    - name: tlsMode-istio
+      match: { tlsMode: istio }
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          common_tls_context:
+            tls_certificates: [{ certificate_chain: { filename: CLIENT/cert-chain.pem }, private_key: { filename: CLIENT/key.pem } }]
+            validation_context:
+              trusted_ca: { filename: CLIENT/root-cert.pem }
+              match_typed_subject_alt_names: [{ san_type: URI, matcher: { exact: "{{TlsTestPeers.ServerId}}" } }]
+    - name: tlsMode-disabled
+      match: {}
+      transport_socket: { name: envoy.transport_sockets.raw_buffer, typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer } }
+""";
+        await using var outbound = await ProxyHarness.StartAsync(Load(yaml));
+        var bodies = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            using var client = new BlockingClient(outbound.EndPoint);
+            client.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: svc\r\n\r\n"));
+            Assert.Equal(200, client.ReadResponse(out int head, out int body));
+            bodies.Add(Encoding.ASCII.GetString(client.Buffer.Slice(head, body)));
+        }
+        Assert.Contains("mesh", bodies);
+        Assert.Contains("plain", bodies);
+        Assert.True(Stat(outbound, "cluster.mixed.ssl.handshake") >= 1);
+        Assert.Equal(1, Stat(inbound, "ssl.handshake"));
+    }
 }
