@@ -18,7 +18,6 @@ public sealed class ListenerManager : IAsyncDisposable
     private readonly ListenerRegistry _registry = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, ListenerRuntime> _byName = new(StringComparer.Ordinal);
-    private readonly List<ListenerRuntime> _retired = [];
     private volatile ProxySnapshot? _snapshot;
 
     public ListenerManager(ProxyServices services, StatsStore stats)
@@ -123,7 +122,8 @@ public sealed class ListenerManager : IAsyncDisposable
             // Envoy drains a removed listener: no new connections; the open ones finish on the old chains.
             _registry.Remove(r);
             await r.StopAcceptingAsync().ConfigureAwait(false);
-            _retired.Add(r);
+            // Only the listening socket goes; accepted connections are owned by their sessions.
+            await r.DisposeAsync().ConfigureAwait(false);
         }
         previous?.Retire(next);
         return null;
@@ -138,7 +138,6 @@ public sealed class ListenerManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (ListenerRuntime l in Listeners) await l.DisposeAsync().ConfigureAwait(false);
-        foreach (ListenerRuntime l in _retired) await l.DisposeAsync().ConfigureAwait(false);
         _snapshot?.Dispose();
         _gate.Dispose();
     }

@@ -39,7 +39,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
     /// <summary>The resources of the version now serving, as decoded (for /config_dump).</summary>
     public IReadOnlyList<DecodedResource> Published => _published;
 
-    /// <summary>Version of the last applied set, per type (for /config_dump's version_info).</summary>
+    /// <summary>The model of the version now serving (null before the first successful publish).</summary>
     public BootstrapModel? LastModel { get; private set; }
 
     public string? Check(XdsResource resource)
