@@ -66,7 +66,7 @@ internal sealed class SidecarHost : IAsyncDisposable
         // :: Step 2 — admin first, so probes answer (503 until live)
         if (_model.Admin is { } admin)
         {
-            _admin = new AdminServer(admin.Address, new AdminHandlers(_stats, ConfigDump, () => _state, RequestStop));
+            _admin = new AdminServer(admin.Address, new AdminHandlers(_stats, ConfigDump, () => _state, RequestStop, () => _listeners));
             await _admin.StartAsync(CancellationToken.None);
         }
 

@@ -37,6 +37,29 @@ public sealed class AdminTests : IClassFixture<UpstreamFixture>
     }
 
     [Fact]
+    public async Task Listeners_and_clusters_pages_show_the_serving_version_in_text_and_json()
+    {
+        var (sc, port) = await Sidecars.InFrontOf(_peers, _out);
+        using var _s = sc;
+        async Task<string> Get(string path)
+        {
+            var r = await RawHttp.Exchange(sc.AdminPort, $"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(5));
+            Assert.True(r.Status == 200, r.Head);
+            return r.Body;
+        }
+        Assert.Contains($"::127.0.0.1:{port}", await Get("/listeners"));
+        using (var listeners = System.Text.Json.JsonDocument.Parse(await Get("/listeners?format=json")))
+        {
+            var first = listeners.RootElement.GetProperty("listener_statuses")[0];
+            Assert.Equal(port, first.GetProperty("local_address").GetProperty("socket_address").GetProperty("port_value").GetInt32());
+        }
+        Assert.Contains("web::127.0.0.1:", await Get("/clusters"));
+        using var clusters = System.Text.Json.JsonDocument.Parse(await Get("/clusters?format=json"));
+        var web = clusters.RootElement.GetProperty("cluster_statuses").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "web");
+        Assert.Equal("127.0.0.1", web.GetProperty("host_statuses")[0].GetProperty("address").GetProperty("socket_address").GetProperty("address").GetString());
+    }
+
+    [Fact]
     public async Task Stats_count_requests_per_listener_connection_manager_and_cluster()
     {
         var (sc, port) = await Sidecars.InFrontOf(_peers, _out);

@@ -14,8 +14,12 @@ internal sealed class AdminHandlers
     private readonly Gauge _memoryAllocated;
     private readonly Gauge _allocatedTotal;
 
-    public AdminHandlers(StatsStore stats, Func<string, string> configDump, Func<ServerState> state, Action quit)
+    private readonly Func<Sidecar.Core.Listeners.ListenerManager?> _topology;
+
+    public AdminHandlers(StatsStore stats, Func<string, string> configDump, Func<ServerState> state, Action quit,
+        Func<Sidecar.Core.Listeners.ListenerManager?>? topology = null)
     {
+        _topology = topology ?? (static () => null);
         _stats = stats;
         // Envoy's server.memory_allocated (heap in use); ours also reports bytes allocated since start, which is
         // how the bench measures allocations per request from outside the process.
@@ -47,6 +51,8 @@ internal sealed class AdminHandlers
                 : new AdminResponse(200, "text/plain; charset=UTF-8", _stats.RenderText(Filter(query))),
             "/stats/prometheus" => new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus()),
             "/config_dump" => new AdminResponse(200, "application/json", _configDump(query)),
+            "/listeners" => Topology(AdminTopology.Listeners(_topology(), Json(query)), query),
+            "/clusters" => Topology(AdminTopology.Clusters(_topology(), Json(query)), query),
             "/quitquitquit" when method == "POST" => Quit(),
             "/quitquitquit" => new AdminResponse(405, "text/plain", "method not allowed: use POST\n"),
             "/" or "/help" => new AdminResponse(200, "text/plain", Help),
@@ -54,6 +60,11 @@ internal sealed class AdminHandlers
         };
         return Task.FromResult(r);
     }
+
+    private static bool Json(string query) => query.Contains("format=json", StringComparison.Ordinal);
+
+    private static AdminResponse Topology(string body, string query) =>
+        new(200, Json(query) ? "application/json" : "text/plain; charset=UTF-8", body);
 
     private AdminResponse Quit()
     {
@@ -85,7 +96,8 @@ internal sealed class AdminHandlers
     private const string Help =
         "  /: this help\n  /config_dump: dump current config\n  /quitquitquit: exit the server (POST)\n"
         + "  /ready: print server state, return 200 if LIVE, otherwise 503\n  /server_info: print server version/status information\n"
-        + "  /stats: print server stats (?filter=REGEX-free substring, ?format=prometheus)\n  /stats/prometheus: print server stats in prometheus format\n";
+        + "  /stats: print server stats (?filter=REGEX-free substring, ?format=prometheus)\n  /stats/prometheus: print server stats in prometheus format\n"
+        + "  /listeners: listeners and their addresses (?format=json)\n  /clusters: upstream hosts per cluster (?format=json)\n";
 }
 
 internal enum ServerState { Initializing, Live, Draining }
