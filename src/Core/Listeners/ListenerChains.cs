@@ -35,14 +35,32 @@ public sealed class ListenerChains
     public CompiledChain? Find(FilterChainModel? chain) => chain is not null && _byModel.TryGetValue(chain, out CompiledChain c) ? c : null;
 
     /// <summary>
-    /// Links each HTTP chain of this (older) version to the chain of <paramref name="next"/> that takes its place — same
-    /// position (or the default chain), both HTTP — so open connections move to the new routes at their next request.
+    /// Links each HTTP chain of this (older) version to the chain of <paramref name="next"/> that takes its place — the
+    /// chain with the same name (Istio names every chain), or at the same position when unnamed, or the default chain —
+    /// so open connections move to the new routes at their next request. A chain with no successor keeps its version.
     /// </summary>
     public void HandOver(ListenerChains next)
     {
-        for (int i = 0; i < Model.FilterChains.Length && i < next.Model.FilterChains.Length; i++)
+        for (int i = 0; i < Model.FilterChains.Length; i++)
         {
-            Link(Find(Model.FilterChains[i]), next.Find(next.Model.FilterChains[i]));
+            FilterChainModel old = Model.FilterChains[i];
+            FilterChainModel? successor = null;
+            if (old.Name.Length > 0)
+            {
+                foreach (FilterChainModel candidate in next.Model.FilterChains)
+                {
+                    if (candidate.Name == old.Name)
+                    {
+                        successor = candidate;
+                        break;
+                    }
+                }
+            }
+            else if (i < next.Model.FilterChains.Length && next.Model.FilterChains[i].Name.Length == 0)
+            {
+                successor = next.Model.FilterChains[i];
+            }
+            Link(Find(old), next.Find(successor));
         }
         Link(Find(Model.DefaultFilterChain), next.Find(next.Model.DefaultFilterChain));
     }
