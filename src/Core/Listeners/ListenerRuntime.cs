@@ -52,7 +52,10 @@ public sealed class ListenerRuntime : IAsyncDisposable
     /// <summary>Compiles <paramref name="model"/>'s chains against <paramref name="snapshot"/> (may throw; nothing changes then).</summary>
     public ListenerChains Compile(ListenerModel model, ProxySnapshot snapshot) => new(model, snapshot, _statsStore, _services.Tls);
 
-    /// <summary>Publishes compiled chains: new connections use them; running ones keep theirs.</summary>
+    /// <summary>
+    /// Publishes compiled chains: new connections use them; open HTTP connections move to their chain's successor at
+    /// their next request (see <see cref="ListenerChains.HandOver"/>); tcp_proxy connections keep theirs.
+    /// </summary>
     public void Publish(ListenerChains chains)
     {
         ListenerChains old = _chains;
@@ -137,7 +140,8 @@ public sealed class ListenerRuntime : IAsyncDisposable
         TlsConnection? tls = null;
         try
         {
-            // One version of the config per connection: read once here, used until the connection ends.
+            // The chain is chosen once per connection from the version published now; HTTP sessions then follow
+            // its successors request by request, tcp_proxy keeps it until the connection ends.
             var chain = await SelectChainAsync(_chains, connection, originalDestination);
             if (chain is null)
             {
