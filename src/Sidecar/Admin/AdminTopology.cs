@@ -86,8 +86,5 @@ internal static class AdminTopology
 
     private static string Address(ListenerRuntime l) => (l.BoundEndPoint ?? l.Model.Address).ToString() ?? "";
 
-    private static string Json(string s) => System.Text.Json.JsonSerializer.Serialize(s, AdminJson.Default.String);
+    private static string Json(string s) => Sidecar.Core.Config.Tree.ConfigJsonWriter.Quote(s);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class AdminJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -18,6 +18,17 @@ public static class ConfigJsonWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A string as a JSON string literal (quotes and escapes), for pages assembled around rendered trees.</summary>
+    public static string Quote(string value)
+    {
+        ArrayBufferWriter<byte> buffer = new(value.Length + 2);
+        using (Utf8JsonWriter w = new(buffer))
+        {
+            w.WriteStringValue(value);
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     private static void WriteNode(Utf8JsonWriter w, ConfigNode node)
     {
         switch (node)

@@ -61,8 +61,5 @@ public static class XdsConfigDump
         return new ConfigMap(map.Path, entries.MoveToImmutable());
     }
 
-    private static string Quote(string s) => System.Text.Json.JsonSerializer.Serialize(s, XdsDumpJson.Default.String);
+    private static string Quote(string s) => ConfigJsonWriter.Quote(s);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class XdsDumpJson : System.Text.Json.Serialization.JsonSerializerContext;
