@@ -3,13 +3,10 @@ using System.Net.Sockets;
 using System.Text;
 using Sidecar.Core.Config;
 using Sidecar.Core.Config.Model;
-using Sidecar.Core.Lifecycle;
 using Sidecar.Core.Listeners;
 using Sidecar.Core.Proxy;
-using Sidecar.Core.Telemetry;
 using Sidecar.Core.Tests.Proxy;
 using Sidecar.Core.Tests.Tls;
-using Sidecar.Core.Transport;
 using Xunit;
 
 namespace Sidecar.Core.Tests.Listeners;
@@ -17,25 +14,11 @@ namespace Sidecar.Core.Tests.Listeners;
 /// <summary>Config versions applied whole: published at once, refused whole, connections keep their version, clusters carried over.</summary>
 public sealed class ListenerManagerTests : IAsyncLifetime
 {
-    private readonly Drain _drain = new();
-    private readonly Heartbeat _heartbeat = new();
-    private readonly UpstreamConnector _connector = new(new TransportSettings());
-    private readonly StatsStore _stats = new();
-    private ListenerManager _manager = null!;
+    private readonly ManagedProxy _proxy = new();
 
-    public Task InitializeAsync()
-    {
-        _manager = new ListenerManager(new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = new TransportSettings() }, _stats);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _manager.DisposeAsync();
-        _heartbeat.Dispose();
-        _connector.Dispose();
-        _drain.Dispose();
-    }
+    public async Task DisposeAsync() => await _proxy.DisposeAsync();
 
     private static BootstrapModel Config(int port, string body, int backendPort, string listenerName = "l", string clusterTimeout = "1s")
     {
@@ -46,9 +29,9 @@ static_resources:
     address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } }
     filter_chains:
     - filters:
-      - name: envoy.filters.network.http_connection_manager
+      - name: envoy.filters.network.http_connection_proxy.Manager
         typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_proxy.Manager.v3.HttpConnectionManager
           stat_prefix: in
           route_config:
             virtual_hosts:
@@ -79,14 +62,14 @@ static_resources:
     public async Task NewConnectionsAndTheNextRequestOfOpenOnesSeeTheNewVersion()
     {
         int port = TlsTestPeers.FreePort();
-        Assert.Null(await _manager.ApplyAsync(Config(port, "v1", 1)));
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "v1", 1)));
         var ep = new IPEndPoint(IPAddress.Loopback, port);
         using var early = new BlockingClient(ep);
         Assert.Equal("200 v1", Get(early, "/direct"));
 
-        ListenerRuntime before = Assert.Single(_manager.Listeners);
-        Assert.Null(await _manager.ApplyAsync(Config(port, "v2", 1)));
-        Assert.Same(before, Assert.Single(_manager.Listeners)); // same socket, new chains
+        ListenerRuntime before = Assert.Single(_proxy.Manager.Listeners);
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "v2", 1)));
+        Assert.Same(before, Assert.Single(_proxy.Manager.Listeners)); // same socket, new chains
 
         using var late = new BlockingClient(ep);
         Assert.Equal("200 v2", Get(late, "/direct"));
@@ -101,18 +84,18 @@ static_resources:
         using var b = new FixedResponseBackend("from b");
         int port = TlsTestPeers.FreePort();
         var ep = new IPEndPoint(IPAddress.Loopback, port);
-        Assert.Null(await _manager.ApplyAsync(Config(port, "x", a.Port)));
-        ClusterRuntime first = _manager.Current!.Clusters["backend"];
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "x", a.Port)));
+        ClusterRuntime first = _proxy.Manager.Current!.Clusters["backend"];
         using (var c = new BlockingClient(ep)) Assert.Equal("200 from a", Get(c, "/"));
 
         // Endpoints only: the same runtime (state, pools) with the new endpoint set.
-        Assert.Null(await _manager.ApplyAsync(Config(port, "x", b.Port)));
-        Assert.Same(first, _manager.Current!.Clusters["backend"]);
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "x", b.Port)));
+        Assert.Same(first, _proxy.Manager.Current!.Clusters["backend"]);
         using (var c = new BlockingClient(ep)) Assert.Equal("200 from b", Get(c, "/"));
 
         // A changed definition is a new cluster.
-        Assert.Null(await _manager.ApplyAsync(Config(port, "x", b.Port, clusterTimeout: "2s")));
-        Assert.NotSame(first, _manager.Current!.Clusters["backend"]);
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "x", b.Port, clusterTimeout: "2s")));
+        Assert.NotSame(first, _proxy.Manager.Current!.Clusters["backend"]);
         using (var c = new BlockingClient(ep)) Assert.Equal("200 from b", Get(c, "/"));
     }
 
@@ -120,17 +103,17 @@ static_resources:
     public async Task AVersionThatCannotBindIsRefusedWholeAndTheOldOneKeepsServing()
     {
         int port = TlsTestPeers.FreePort();
-        Assert.Null(await _manager.ApplyAsync(Config(port, "good", 1)));
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "good", 1)));
         using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         squatter.Listen();
         int taken = ((IPEndPoint)squatter.LocalEndPoint!).Port;
-        ProxySnapshot before = _manager.Current!;
+        ProxySnapshot before = _proxy.Manager.Current!;
 
-        string? error = await _manager.ApplyAsync(Config(taken, "bad", 1, listenerName: "other"));
+        string? error = await _proxy.Manager.ApplyAsync(Config(taken, "bad", 1, listenerName: "other"));
         Assert.NotNull(error);
         Assert.Contains("cannot bind", error);
-        Assert.Same(before, _manager.Current);
+        Assert.Same(before, _proxy.Manager.Current);
         using var c = new BlockingClient(new IPEndPoint(IPAddress.Loopback, port));
         Assert.Equal("200 good", Get(c, "/direct"));
     }
@@ -140,12 +123,12 @@ static_resources:
     {
         int port1 = TlsTestPeers.FreePort();
         int port2 = TlsTestPeers.FreePort();
-        Assert.Null(await _manager.ApplyAsync(Config(port1, "one", 1, listenerName: "one")));
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port1, "one", 1, listenerName: "one")));
         using var open = new BlockingClient(new IPEndPoint(IPAddress.Loopback, port1));
         Assert.Equal("200 one", Get(open, "/direct"));
 
-        Assert.Null(await _manager.ApplyAsync(Config(port2, "two", 1, listenerName: "two")));
-        Assert.Equal("two", Assert.Single(_manager.Listeners).Model.Name);
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port2, "two", 1, listenerName: "two")));
+        Assert.Equal("two", Assert.Single(_proxy.Manager.Listeners).Model.Name);
         Assert.Throws<SocketException>(() => new BlockingClient(new IPEndPoint(IPAddress.Loopback, port1)).Dispose());
         Assert.Equal("200 one", Get(open, "/direct"));
         using var fresh = new BlockingClient(new IPEndPoint(IPAddress.Loopback, port2));
@@ -164,17 +147,17 @@ static_resources:
     bind_to_port: false
     filter_chains:
     - filters:
-      - name: envoy.filters.network.http_connection_manager
+      - name: envoy.filters.network.http_connection_proxy.Manager
         typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_proxy.Manager.v3.HttpConnectionManager
           stat_prefix: in
           route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }] }] }
           http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
 """;
         ConfigResult<BootstrapModel> r = ConfigLoader.LoadText(yaml, isJson: false);
         Assert.True(r.IsSuccess, string.Join("\n", r.Errors.Select(ConfigErrorFormatter.FormatOne)));
-        Assert.Null(await _manager.ApplyAsync(r.Value!));
-        ListenerRuntime l = Assert.Single(_manager.Listeners);
+        Assert.Null(await _proxy.Manager.ApplyAsync(r.Value!));
+        ListenerRuntime l = Assert.Single(_proxy.Manager.Listeners);
         Assert.Null(l.BoundEndPoint);
         Assert.Throws<SocketException>(() => new BlockingClient(new IPEndPoint(IPAddress.Loopback, port)).Dispose());
     }

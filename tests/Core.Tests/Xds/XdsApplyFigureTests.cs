@@ -3,13 +3,9 @@ using System.Net;
 using System.Text;
 using Sidecar.Core.Config;
 using Sidecar.Core.Config.Tree;
-using Sidecar.Core.Lifecycle;
-using Sidecar.Core.Listeners;
-using Sidecar.Core.Proxy;
-using Sidecar.Core.Telemetry;
+using Sidecar.Core.Tests.Listeners;
 using Sidecar.Core.Tests.Proxy;
 using Sidecar.Core.Tests.Tls;
-using Sidecar.Core.Transport;
 using Sidecar.Core.Xds;
 using Sidecar.Core.Xds.Decoding;
 using Sidecar.Core.Xds.Integration;
@@ -25,25 +21,11 @@ namespace Sidecar.Core.Tests.Xds;
 /// </summary>
 public sealed class XdsApplyFigureTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly StatsStore _stats = new();
-    private readonly Drain _drain = new();
-    private readonly Heartbeat _heartbeat = new();
-    private readonly UpstreamConnector _connector = new(new TransportSettings());
-    private ListenerManager _manager = null!;
+    private readonly ManagedProxy _proxy = new();
 
-    public Task InitializeAsync()
-    {
-        _manager = new ListenerManager(new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = new TransportSettings() }, _stats);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _manager.DisposeAsync();
-        _heartbeat.Dispose();
-        _connector.Dispose();
-        _drain.Dispose();
-    }
+    public async Task DisposeAsync() => await _proxy.DisposeAsync();
 
     private static XdsResource Resource(string typeUrl, string name, string version, string yaml)
     {
@@ -57,9 +39,9 @@ name: web_{{port}}
 address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } }
 filter_chains:
 - filters:
-  - name: envoy.filters.network.http_connection_manager
+  - name: envoy.filters.network.http_connection_proxy.Manager
     typed_config:
-      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_proxy.Manager.v3.HttpConnectionManager
       stat_prefix: web
       rds: { route_config_name: web, config_source: { ads: {} } }
       http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
@@ -85,7 +67,7 @@ virtual_hosts:
     [Fact]
     public async Task HundredRoutePushesUnderLoadFailNothingAndAreSeenQuickly()
     {
-        var translator = new XdsConfigTranslator(null, m => _manager.ApplyAsync(m).GetAwaiter().GetResult());
+        var translator = new XdsConfigTranslator(null, m => _proxy.Manager.ApplyAsync(m).GetAwaiter().GetResult());
         int port = TlsTestPeers.FreePort();
         XdsResource listener = Resource(XdsTypeUrls.Listener, $"web_{port}", "1", ListenerYaml(port));
         Assert.Null(translator.Publish(Set(listener, Resource(XdsTypeUrls.RouteConfiguration, "web", "0", RouteYaml(0)))));
@@ -132,7 +114,7 @@ virtual_hosts:
     [Fact]
     public void TenThousandClustersAndHundredThousandEndpointsApplyInOnePublish()
     {
-        var translator = new XdsConfigTranslator(null, m => _manager.ApplyAsync(m).GetAwaiter().GetResult());
+        var translator = new XdsConfigTranslator(null, m => _proxy.Manager.ApplyAsync(m).GetAwaiter().GetResult());
         var clusters = new Dictionary<string, XdsResource>();
         var endpoints = new Dictionary<string, XdsResource>();
         for (int i = 0; i < 10_000; i++)
@@ -175,7 +157,7 @@ eds_cluster_config: { service_name: "{{name}}", eds_config: { ads: {} } }
         double firstMs = sw.Elapsed.TotalMilliseconds;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         long rssAfter = Environment.WorkingSet;
-        Assert.Equal(10_000, _manager.Current!.Clusters.Count);
+        Assert.Equal(10_000, _proxy.Manager.Current!.Clusters.Count);
 
         // The same set again with one endpoint changed: decoded trees are reused, clusters carried over.
         string changed = "outbound|80||svc42.ns.svc.cluster.local";

@@ -5,13 +5,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sidecar.Core.Config;
 using Sidecar.Core.Config.Tree;
 using Sidecar.Core.Grpc;
-using Sidecar.Core.Lifecycle;
-using Sidecar.Core.Listeners;
-using Sidecar.Core.Proxy;
-using Sidecar.Core.Telemetry;
+using Sidecar.Core.Tests.Listeners;
 using Sidecar.Core.Tests.Proxy;
 using Sidecar.Core.Tests.Tls;
-using Sidecar.Core.Transport;
 using Sidecar.Core.Xds;
 using Sidecar.Core.Xds.Decoding;
 using Sidecar.Core.Xds.Integration;
@@ -27,21 +23,16 @@ namespace Sidecar.Core.Tests.Xds;
 public sealed class XdsEndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private readonly StatsStore _stats = new();
-    private readonly Drain _drain = new();
-    private readonly Heartbeat _heartbeat = new();
-    private readonly UpstreamConnector _connector = new(new TransportSettings());
+    private readonly ManagedProxy _proxy = new();
     private readonly CancellationTokenSource _stop = new();
     private FakeIstiod _fake = null!;
-    private ListenerManager _manager = null!;
     private XdsConfigTranslator _translator = null!;
     private Task? _run;
 
     public async Task InitializeAsync()
     {
         _fake = await FakeIstiod.StartAsync();
-        _manager = new ListenerManager(new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = new TransportSettings() }, _stats);
-        _translator = new XdsConfigTranslator(null, model => _manager.ApplyAsync(model).GetAwaiter().GetResult());
+        _translator = new XdsConfigTranslator(null, model => _proxy.Manager.ApplyAsync(model).GetAwaiter().GetResult());
     }
 
     public async Task DisposeAsync()
@@ -49,10 +40,7 @@ public sealed class XdsEndToEndTests : IAsyncLifetime
         await _stop.CancelAsync();
         if (_run is not null) await _run.WaitAsync(TimeSpan.FromSeconds(10));
         await _fake.DisposeAsync();
-        await _manager.DisposeAsync();
-        _heartbeat.Dispose();
-        _connector.Dispose();
-        _drain.Dispose();
+        await _proxy.DisposeAsync();
     }
 
     private static ConfigNode Yaml(string yaml) => ConfigLoader.ReadTree(yaml, isJson: false).Value!;
@@ -103,7 +91,7 @@ endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address:
     {
         Assert.Equal(GrpcTargetError.None, GrpcChannelFactory.TryCreate(new GrpcTargetOptions($"127.0.0.1:{_fake.Port}") { Plaintext = true }, out GrpcConnection? connection));
         var options = new XdsClientOptions { BackoffBase = TimeSpan.FromMilliseconds(50), BackoffMax = TimeSpan.FromMilliseconds(400), TickInterval = TimeSpan.FromMilliseconds(100) };
-        var client = new XdsClient(XdsTestResources.Node(), new GrpcXdsTransport(connection!), _translator, options, _stats, NullLogger.Instance);
+        var client = new XdsClient(XdsTestResources.Node(), new GrpcXdsTransport(connection!), _translator, options, _proxy.Stats, NullLogger.Instance);
         _run = client.RunAsync(_stop.Token);
     }
 
