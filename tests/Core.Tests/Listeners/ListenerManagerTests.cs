@@ -29,9 +29,9 @@ static_resources:
     address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } }
     filter_chains:
     - filters:
-      - name: envoy.filters.network.http_connection_proxy.Manager
+      - name: envoy.filters.network.http_connection_manager
         typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_proxy.Manager.v3.HttpConnectionManager
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: in
           route_config:
             virtual_hosts:
@@ -147,9 +147,9 @@ static_resources:
     bind_to_port: false
     filter_chains:
     - filters:
-      - name: envoy.filters.network.http_connection_proxy.Manager
+      - name: envoy.filters.network.http_connection_manager
         typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_proxy.Manager.v3.HttpConnectionManager
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: in
           route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }] }] }
           http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]

@@ -39,9 +39,9 @@ name: web_{{port}}
 address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } }
 filter_chains:
 - filters:
-  - name: envoy.filters.network.http_connection_proxy.Manager
+  - name: envoy.filters.network.http_connection_manager
     typed_config:
-      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_proxy.Manager.v3.HttpConnectionManager
+      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
       stat_prefix: web
       rds: { route_config_name: web, config_source: { ads: {} } }
       http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
