@@ -72,6 +72,9 @@ public sealed partial class FileCertificateSourceTests : IDisposable
         var second = NewCert();
         WriteSet(_dir, second.Chain, second.Key, _pki.RootPem);
         Assert.True(await WaitFor(() => source.Current!.SerialNumber == second.Serial), "rotation not seen");
+        // Changed is raised just after Current is swapped: wait for it too (on a loaded machine the test can read between).
+        await WaitFor(() => Volatile.Read(ref changed) >= 1);
+        await Task.Delay(200); // a second, wrong event would arrive within this
         Assert.Equal(1, Volatile.Read(ref changed));
     }
 
@@ -192,6 +195,9 @@ public sealed partial class FileCertificateSourceTests : IDisposable
         foreach (var set in sets) WriteSet(_dir, set.Chain, set.Key, _pki.RootPem);
         Assert.True(await WaitFor(() => source.Current!.SerialNumber == sets[^1].Serial), "final set not loaded");
         await Task.Delay(300);
+        // Changed is raised just after Current is swapped: wait for it too (on a loaded machine the test can read between).
+        await WaitFor(() => Volatile.Read(ref changed) >= 1);
+        await Task.Delay(200); // a second, wrong event would arrive within this
         Assert.Equal(1, Volatile.Read(ref changed));
         Assert.Equal(0, source.Rejections); // no half-written set was ever parsed
     }
