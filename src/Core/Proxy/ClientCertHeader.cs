@@ -113,7 +113,8 @@ internal sealed class ClientCertHeader
     internal static string Rfc2253(X500DistinguishedName name)
     {
         var sb = new StringBuilder();
-        foreach (X500RelativeDistinguishedName rdn in name.EnumerateRelativeDistinguishedNames(reversed: true))
+        // .NET's "reversed: false" walks the RDNs from the last encoded one, which is RFC 2253's order.
+        foreach (X500RelativeDistinguishedName rdn in name.EnumerateRelativeDistinguishedNames(reversed: false))
         {
             if (sb.Length > 0) sb.Append(',');
             if (rdn.HasMultipleElements)

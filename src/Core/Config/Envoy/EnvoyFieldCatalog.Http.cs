@@ -34,13 +34,13 @@ public static partial class EnvoyFieldCatalog
             F("request_id_extension", 36, HcmPackage + "RequestIDExtension"),
             F("request_headers_timeout", 41, Dur),
             F("path_with_escaped_slashes_action", 45, Hcm + ".PathWithEscapedSlashesAction")),
-        // x-forwarded-client-cert details (ClientCertHeader): the peer certificate's PEM (cert, chain) is not sent.
+        // x-forwarded-client-cert details (ClientCertHeader): cert / chain (the PEM itself) are refused when true.
         M(Hcm + ".SetCurrentClientCertDetails",
             F("subject", 1, BoolV),
-            Refused("cert", 3, Bool),
+            F("cert", 3, Bool),
             F("dns", 4, Bool),
             F("uri", 5, Bool),
-            Refused("chain", 6, Bool)),
+            F("chain", 6, Bool)),
         M(HcmPackage + "RequestIDExtension",
             F("typed_config", 1, "google.protobuf.Any")),
         // Trace-sampling options only: the x-request-id we generate is a random UUID either way.

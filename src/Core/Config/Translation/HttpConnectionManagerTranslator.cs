@@ -148,19 +148,18 @@ internal static class HttpConnectionManagerTranslator
             if (d.Bool("subject") == true) details |= ClientCertDetails.Subject;
             if (d.Bool("uri") == true) details |= ClientCertDetails.Uri;
             if (d.Bool("dns") == true) details |= ClientCertDetails.Dns;
-            RefuseIfTrue(d, "cert", "set_current_client_cert_details.cert: the peer certificate's PEM in x-forwarded-client-cert is not implemented");
-            RefuseIfTrue(d, "chain", "set_current_client_cert_details.chain: the peer chain's PEM in x-forwarded-client-cert is not implemented");
+            // The peer certificate's (or chain's) PEM in the element is not implemented; false is what we do.
+            if (d.Bool("cert") == true)
+            {
+                h.Context.Unsupported(d.Node, "set_current_client_cert_details.cert: the peer certificate's PEM in x-forwarded-client-cert is not implemented");
+            }
+            if (d.Bool("chain") == true)
+            {
+                h.Context.Unsupported(d.Node, "set_current_client_cert_details.chain: the peer chain's PEM in x-forwarded-client-cert is not implemented");
+            }
             d.Finish();
         }
         return (mode, details);
-    }
-
-    private static void RefuseIfTrue(FieldReader r, string name, string what)
-    {
-        if (r.Take(name) is { } node && r.Context.Bool(node) == true)
-        {
-            r.Context.Unsupported(node, what);
-        }
     }
 
     /// <summary>
