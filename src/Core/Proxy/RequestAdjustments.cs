@@ -37,7 +37,13 @@ internal sealed class RequestAdjustments : IDisposable
         IsGrpc = contentType >= 0 && GrpcTimeout.IsGrpcContentType(request.GetHeaderValue(contentType));
         Deadline = TimeSpan.Zero;
         DeadlineIsStreamDuration = false;
-        PathNormalizeResult result = PathNormalizer.Normalize(request.PathAndQuery, options, ref _pathScratch, out _pathLength);
+        // CONNECT's authority-form target (RFC 9112 §3.2.3) is no path: Envoy normalizes only a :path.
+        ReadOnlySpan<byte> target = request.PathAndQuery;
+        if (target.Length > 0 && target[0] != (byte)'/' && request.Method.SequenceEqual("CONNECT"u8))
+        {
+            options = PathNormalization.None;
+        }
+        PathNormalizeResult result = PathNormalizer.Normalize(target, options, ref _pathScratch, out _pathLength);
         _pathRewritten = result is PathNormalizeResult.Rewritten or PathNormalizeResult.Redirect;
         return result;
     }
