@@ -15,16 +15,17 @@ namespace Sidecar.Core.Proxy;
 internal static class Http1HeadWriter
 {
     public static void WriteRequestHead(PipeWriter w, Http1Head req, RouteModel route, VirtualHostModel vhost,
-        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, bool upgrade)
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, RequestAdjustments adjust, bool upgrade)
     {
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
+        XfccAction xfcc = adjust.Xfcc(hcm);
 
         // request-line: always origin-form towards the upstream (RFC 9112 §3.2.1), HTTP/1.1.
         w.Write(req.Method);
         w.Write(" "u8);
         if (req.IsConnect) w.Write(req.Target);
-        else WritePath(w, req.PathAndQuery, route, action);
+        else WritePath(w, adjust.PathAndQuery(req.PathAndQuery), route, action);
         w.Write(" HTTP/1.1\r\n"u8);
 
         bool rewriteHost = action.HostRewriteLiteral is not null;
@@ -53,6 +54,7 @@ internal static class Http1HeadWriter
             ReadOnlySpan<byte> name = req.GetHeaderName(i);
             if (req.ConnectionNamesOthers && IsNamedByConnection(req, name)) continue;
             if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
             w.Write(req.GetHeaderLine(i));
             w.Write("\r\n"u8);
         }
@@ -73,10 +75,12 @@ internal static class Http1HeadWriter
             w.Write("\r\n"u8);
         }
         if (req.RequestIdIndex < 0 && hcm.GenerateRequestId) WriteRequestId(w);
-        if (action.Timeout > TimeSpan.Zero)
+        if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.WriteHttp1(w, req, xfcc, adjust.XfccElement(hcm));
+        TimeSpan expected = adjust.ExpectedTimeout(action);
+        if (expected > TimeSpan.Zero)
         {
             w.Write("x-envoy-expected-rq-timeout-ms: "u8);
-            WriteNumber(w, (long)action.Timeout.TotalMilliseconds);
+            WriteNumber(w, (long)expected.TotalMilliseconds);
             w.Write("\r\n"u8);
         }
         WriteAdds(w, req, route.RequestHeaders);

@@ -105,7 +105,7 @@ internal sealed partial class Http1ProxySession
         try
         {
             // :: Step 3 — request head and body
-            Http1HeadWriter.WriteRequestHead(upstream.Output, _request, route, vhost, action, _chain, _clientAddress, _forwardUpgrade);
+            Http1HeadWriter.WriteRequestHead(upstream.Output, _request, route, vhost, action, _chain, _clientAddress, _adjust, _forwardUpgrade);
             upstream.RequestCount++;
             bool bodyDone = true;
             if (_request.Framing != BodyFraming.None)
@@ -138,7 +138,7 @@ internal sealed partial class Http1ProxySession
             if (flushed.IsCompleted) return Failed(ProxyError.UpstreamConnectionTermination, upstream, canRetry && !pumping, retry);
 
             // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated)
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
+            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
             while (true)
             {
                 UpstreamHeadStatus hs = await ReadResponseHeadAsync(upstream, timeout);

@@ -29,7 +29,7 @@ internal sealed partial class Http1ProxySession
         bool bodiless = _request.Framing == BodyFraming.None;
         if (connection is null) return new AttemptOutcome(error, false, canRetry && bodiless && retry is not null, false, bodiless);
         (Http2UpstreamStream up, IBufferWriter<byte> block) = connection.BeginRequest();
-        Http2Fields.RequestFromHttp1(connection.Output.Encoder, block, _request, route, vhost, action, _chain, _clientAddress);
+        Http2Fields.RequestFromHttp1(connection.Output.Encoder, block, _request, route, vhost, action, _chain, _clientAddress, _adjust);
         connection.EndRequestHeaders(up, endStream: bodiless);
         endpoint!.BeginRequest();
         try
@@ -38,7 +38,7 @@ internal sealed partial class Http1ProxySession
             {
                 return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.UpstreamConnectionTermination, false, false, false, false);
             }
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
+            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
             using (var timer = new CancellationTokenSource(timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan))
             using (timer.Token.UnsafeRegister(static s => ((Http2UpstreamStream)s!).HeadSignal.Set(), up))
             {

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Sidecar.Core.Async;
 using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http;
 using Sidecar.Core.Http1;
 using Sidecar.Core.Lifecycle;
 using Sidecar.Core.Pools;
@@ -31,6 +32,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     private readonly ProxyServices _services;
     private readonly Http1Head _request = new();
     private readonly Http1Head _response = new();
+    private readonly RequestAdjustments _adjust = new();
     private readonly byte[] _clientAddress;
     private ChunkedDecoder _requestChunks;
     private ChunkedDecoder _responseChunks;
@@ -56,6 +58,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _out = downstream.Transport.Output;
         _chain = chain;
         _services = services;
+        _adjust.ClientCert = ClientCertHeader.For(downstream);
         _clientAddress = downstream.RemoteEndPoint is IPEndPoint ip
             ? System.Text.Encoding.ASCII.GetBytes(ip.Address.ToString())
             : "unknown"u8.ToArray();
@@ -125,6 +128,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
     {
         _request.Dispose();
         _response.Dispose();
+        _adjust.Dispose();
     }
 
     private enum HeadResult : byte { Ready, Closed, Error }
@@ -212,9 +216,15 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
             return false;
         }
 
-        // :: Step 2 — route on this connection's snapshot
-        Http1Head request = _request;
-        RouteModel? route = _chain.Routes.Match(ref request, out VirtualHostModel? vhost);
+        // :: Step 2 — path normalization (normalize_path, merge_slashes, escaped slashes), then route on this connection's snapshot
+        PathNormalizeResult path = _adjust.Begin(_request, Hcm.PathNormalization);
+        if (path == PathNormalizeResult.Reject) return await ReplyLocalAsync(ProxyError.BadRequest);
+        if (path == PathNormalizeResult.Redirect)
+        {
+            if (!await SkipRequestBodyAsync()) return false;
+            return await ReplyConfiguredAsync(307, _adjust.RedirectLocation(), default);
+        }
+        RouteModel? route = Route(out VirtualHostModel? vhost);
         if (route is null)
         {
             _chain.Stats.NoRoute.Increment();
@@ -230,12 +240,13 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         {
             _chain.Stats.RqRedirect.Increment();
             if (!await SkipRequestBodyAsync()) return false;
-            byte[] location = RedirectBuilder.Build(redirect, _request);
+            byte[] location = RedirectBuilder.Build(redirect, new AdjustedRequest<Http1Head>(_request, _adjust));
             return await ReplyConfiguredAsync(redirect.ResponseCode, location, default);
         }
 
         // :: Step 3 — upgrades and CONNECT as the route allows them, then forward upstream
         RouteActionModel action = route.Action!;
+        _adjust.ResolveDeadline(action, _request);
         _forwardUpgrade = false;
         if (_request.IsConnect)
         {
@@ -257,6 +268,12 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
             // "Upgrade: h2c" is dropped and the request proxied as plain HTTP/1.1, as Envoy does.
         }
         return await ExchangeAsync(route, vhost!, action);
+    }
+
+    private RouteModel? Route(out VirtualHostModel? vhost)
+    {
+        var request = new AdjustedRequest<Http1Head>(_request, _adjust);
+        return _chain.Routes.Match(ref request, out vhost);
     }
 
     private bool ShouldClose => !_request.KeepAlive || _services.Drain.IsDraining;

@@ -7,7 +7,7 @@ namespace Sidecar.Core.Proxy;
 /// <summary>Builds the Location of a route <c>redirect</c> (not a hot path: redirects are terminal replies).</summary>
 internal static class RedirectBuilder
 {
-    public static byte[] Build<TRequest>(RedirectModel r, TRequest request) where TRequest : Sidecar.Core.Http.IRequestView
+    public static byte[] Build<TRequest>(RedirectModel r, TRequest request) where TRequest : Sidecar.Core.Http.IRequestView, allows ref struct
     {
         string authority = Encoding.ASCII.GetString(request.Authority);
         string pathAndQuery = Encoding.ASCII.GetString(request.PathAndQuery);

@@ -1,5 +1,6 @@
 using Sidecar.Core.Config;
 using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http;
 using Xunit;
 
 namespace Sidecar.Core.Tests.Config;
@@ -162,11 +163,18 @@ public sealed class IstioSidecarConfigTests
             tracing: { client_sampling: { value: 100 }, random_sampling: { value: 1 } }
             """));
         Assert.Contains(m.Listeners[0].NotEnforced, n => n.StartsWith(Hcm + ": tracing: not implemented", StringComparison.Ordinal));
-        Refused(Sidecar(hcm: ", normalize_path: true"), Hcm + ".normalize_path", "path normalization");
-        Refused(Sidecar(hcm: ", merge_slashes: true"), Hcm + ".merge_slashes", "merging repeated slashes");
-        Refused(Sidecar(hcm: ", path_with_escaped_slashes_action: UNESCAPE_AND_FORWARD"), Hcm + ".path_with_escaped_slashes_action", "UNESCAPE_AND_FORWARD");
-        Refused(Sidecar(hcm: ", forward_client_cert_details: APPEND_FORWARD"), Hcm + ".forward_client_cert_details", "x-forwarded-client-cert");
-        Refused(Sidecar(hcm: ", set_current_client_cert_details: { uri: true }"), Hcm + ".set_current_client_cert_details", "x-forwarded-client-cert");
+        Assert.Equal(PathNormalization.None, m.Listeners[0].FilterChains[0].Http!.PathNormalization);
+        Assert.Equal(ForwardClientCert.Sanitize, m.Listeners[0].FilterChains[0].Http!.ForwardClientCert);
+        // Istio's pathNormalization DECODE_AND_MERGE_SLASHES and inbound XFCC settings.
+        HttpConnectionManagerModel hcm = Accepted(Sidecar(hcm: """
+            , normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: UNESCAPE_AND_FORWARD,
+            forward_client_cert_details: APPEND_FORWARD, set_current_client_cert_details: { subject: true, dns: true, uri: true }
+            """)).Listeners[0].FilterChains[0].Http!;
+        Assert.Equal(new PathNormalization(true, true, EscapedSlashesAction.UnescapeAndForward), hcm.PathNormalization);
+        Assert.Equal(ForwardClientCert.AppendForward, hcm.ForwardClientCert);
+        Assert.Equal(ClientCertDetails.Subject | ClientCertDetails.Dns | ClientCertDetails.Uri, hcm.ClientCertDetails);
+        Refused(Sidecar(hcm: ", set_current_client_cert_details: { uri: true, cert: true }"), Hcm + ".set_current_client_cert_details", "PEM");
+        Refused(Sidecar(hcm: ", path_with_escaped_slashes_action: SOMETIMES"), Hcm + ".path_with_escaped_slashes_action", "SOMETIMES");
         Refused(Sidecar(hcm: ", request_id_extension: { typed_config: { \"@type\": type.googleapis.com/example.OtherId } }"),
             Hcm + ".request_id_extension.typed_config.@type", "only the UUID request id");
     }
@@ -229,8 +237,14 @@ public sealed class IstioSidecarConfigTests
         Accepted(Sidecar().Replace("route: { cluster: backend }", "route: { cluster: backend }, decorator: { operation: \"backend:80/*\" }, metadata: { filter_metadata: { istio: { config: x } } }", StringComparison.Ordinal));
         Accepted(Route(", max_stream_duration: { max_stream_duration: 0s }"));
         Refused(Route(", max_stream_duration: { max_stream_duration: 30s }"), R + ".route.max_stream_duration", "total duration is not implemented");
-        Refused(Route(", max_stream_duration: { max_stream_duration: 0s, grpc_timeout_header_max: 0s }"), R + ".route.max_stream_duration.grpc_timeout_header_max", "grpc-timeout header");
-        Refused(Route(", max_grpc_timeout: 0s"), R + ".route.max_grpc_timeout", "grpc-timeout header");
+        RouteActionModel Action(BootstrapModel m) => m.Listeners[0].FilterChains[0].Http!.RouteConfig.VirtualHosts[0].Routes[0].Action!;
+        Assert.Equal(new GrpcTimeoutRule(GrpcTimeoutKind.StreamDuration, TimeSpan.Zero, TimeSpan.FromMilliseconds(50)),
+            Action(Accepted(Route(", max_stream_duration: { max_stream_duration: 0s, grpc_timeout_header_max: 0s, grpc_timeout_header_offset: 0.05s }"))).GrpcTimeout);
+        Assert.Equal(new GrpcTimeoutRule(GrpcTimeoutKind.RouteTimeout, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(100)),
+            Action(Accepted(Route(", max_grpc_timeout: 2s, grpc_timeout_offset: 0.1s"))).GrpcTimeout);
+        // Envoy ignores the older pair once max_stream_duration is set.
+        Assert.Equal(GrpcTimeoutKind.StreamDuration, Action(Accepted(Route(", max_grpc_timeout: 0s, max_stream_duration: { grpc_timeout_header_max: 1s }"))).GrpcTimeout.Kind);
+        Assert.Equal(GrpcTimeoutRule.None, Action(Accepted(Route(", max_stream_duration: { max_stream_duration: 0s }"))).GrpcTimeout);
     }
 
     [Fact]

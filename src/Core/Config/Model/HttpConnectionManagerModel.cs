@@ -1,8 +1,28 @@
 using System.Collections.Immutable;
+using Sidecar.Core.Http;
 
 namespace Sidecar.Core.Config.Model;
 
 public enum CodecType : byte { Auto, Http1, Http2 }
+
+/// <summary>Envoy <c>forward_client_cert_details</c>: what happens to x-forwarded-client-cert on forwarded requests.</summary>
+public enum ForwardClientCert : byte
+{
+    /// <summary>Never forwarded (the default).</summary>
+    Sanitize,
+    /// <summary>Forwarded unchanged when the client connection is mutual TLS, else removed.</summary>
+    ForwardOnly,
+    /// <summary>On mutual TLS, our element for this client is appended to what the client sent; else removed.</summary>
+    AppendForward,
+    /// <summary>On mutual TLS, replaced by our element for this client; else removed.</summary>
+    SanitizeSet,
+    /// <summary>Always forwarded unchanged.</summary>
+    AlwaysForwardOnly,
+}
+
+/// <summary>Envoy <c>set_current_client_cert_details</c>: which peer-certificate fields our XFCC element carries.</summary>
+[Flags]
+public enum ClientCertDetails : byte { None = 0, Subject = 1, Uri = 2, Dns = 4 }
 
 public sealed class HttpConnectionManagerModel
 {
@@ -33,6 +53,12 @@ public sealed class HttpConnectionManagerModel
     public string ServerName { get; init; } = "envoy";
     /// <summary>Maximum request body bytes (0 = unlimited). Not an Envoy HCM field; set by the buffer filter's max_request_bytes.</summary>
     public long MaxRequestBodyBytes { get; init; }
+    /// <summary>Envoy <c>normalize_path</c>, <c>merge_slashes</c>, <c>path_with_escaped_slashes_action</c>: applied before routing.</summary>
+    public PathNormalization PathNormalization { get; init; }
+    /// <summary>Envoy <c>forward_client_cert_details</c> (default SANITIZE).</summary>
+    public ForwardClientCert ForwardClientCert { get; init; }
+    /// <summary>Envoy <c>set_current_client_cert_details</c> (used by APPEND_FORWARD and SANITIZE_SET).</summary>
+    public ClientCertDetails ClientCertDetails { get; init; }
 
     public TimeSpan EffectiveRequestHeadersTimeout =>
         RequestHeadersTimeout > TimeSpan.Zero ? RequestHeadersTimeout : TimeSpan.FromSeconds(60);

@@ -81,6 +81,25 @@ public sealed class RouteActionModel
     /// answers 200, relays bytes) instead of forwarding the CONNECT request upstream.
     /// </summary>
     public bool TerminateConnect { get; init; }
+    /// <summary>How the request's grpc-timeout header bounds the wait for the upstream (see <see cref="GrpcTimeoutRule"/>).</summary>
+    public GrpcTimeoutRule GrpcTimeout { get; init; } = GrpcTimeoutRule.None;
+}
+
+/// <summary>Which route option makes the request's grpc-timeout header a deadline.</summary>
+public enum GrpcTimeoutKind : byte
+{
+    /// <summary>The header is not used.</summary>
+    None,
+    /// <summary><c>max_grpc_timeout</c> / <c>grpc_timeout_offset</c>: the header replaces the route timeout for gRPC requests.</summary>
+    RouteTimeout,
+    /// <summary><c>max_stream_duration.grpc_timeout_header_max</c> / <c>_offset</c>: the header bounds the stream's duration.</summary>
+    StreamDuration,
+}
+
+/// <summary>A route's grpc-timeout rule: the header's value capped at <see cref="Max"/> (zero = no cap), less <see cref="Offset"/>.</summary>
+public sealed record GrpcTimeoutRule(GrpcTimeoutKind Kind, TimeSpan Max, TimeSpan Offset)
+{
+    public static readonly GrpcTimeoutRule None = new(GrpcTimeoutKind.None, TimeSpan.Zero, TimeSpan.Zero);
 }
 
 public sealed class WeightedClusterModel

@@ -1,5 +1,6 @@
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Config.Tree;
+using Sidecar.Core.Http;
 
 namespace Sidecar.Core.Config.Translation;
 
@@ -45,6 +46,8 @@ internal static class HttpConnectionManagerTranslator
         }
         // Envoy caps max_request_headers_kb at 8192.
         int maxHeadBytes = (int)(h.Integer("max_request_headers_kb", 1, 8192) ?? 60) * 1024;
+        PathNormalization paths = ReadPathNormalization(h);
+        (ForwardClientCert xfcc, ClientCertDetails xfccDetails) = ReadClientCertOptions(h);
         HttpConnectionManagerModel? model = statPrefix is null || routes is null ? null : new HttpConnectionManagerModel
         {
             StatPrefix = statPrefix,
@@ -62,6 +65,9 @@ internal static class HttpConnectionManagerTranslator
             ServerName = h.String("server_name") ?? "envoy",
             MaxRequestBodyBytes = maxBody,
             Http2 = h.Message("http2_protocol_options") is FieldReader h2 ? Http2OptionsTranslator.Read(h2) : Http2ProtocolOptionsModel.Default,
+            PathNormalization = paths,
+            ForwardClientCert = xfcc,
+            ClientCertDetails = xfccDetails,
         };
         // Access logging is our telemetry's job; Envoy access_log settings are accepted and not acted on (docs/CONFIG.md).
         h.Ignore("access_log");
@@ -77,18 +83,6 @@ internal static class HttpConnectionManagerTranslator
     private static void ReadIstioDefaults(FieldReader h)
     {
         TranslationContext ctx = h.Context;
-        // IMPLEMENTATION_SPECIFIC_DEFAULT is KEEP_UNCHANGED in Envoy; %2F / %5C stay as sent, which is what we do.
-        h.Enum("path_with_escaped_slashes_action", "IMPLEMENTATION_SPECIFIC_DEFAULT", "KEEP_UNCHANGED");
-        if (h.Take("normalize_path") is { } np && ctx.Bool(np) == true)
-        {
-            ctx.Unsupported(np, "normalize_path: RFC 3986 §6 path normalization (removing dot segments) before routing is not implemented yet, so routes would match the raw path");
-        }
-        if (h.Take("merge_slashes") is { } ms && ctx.Bool(ms) == true)
-        {
-            ctx.Unsupported(ms, "merge_slashes: merging repeated slashes before routing is not implemented yet");
-        }
-        h.Unsupported("forward_client_cert_details", "forward_client_cert_details: x-forwarded-client-cert handling is not implemented yet");
-        h.Unsupported("set_current_client_cert_details", "set_current_client_cert_details: x-forwarded-client-cert handling is not implemented yet");
         if (h.Has("tracing"))
         {
             ctx.NotEnforced(h.Node, "tracing: not implemented: telemetry (no spans are emitted; trace headers pass through unchanged)");
@@ -112,6 +106,60 @@ internal static class HttpConnectionManagerTranslator
             }
             rid.Finish();
         }
+    }
+
+    /// <summary>
+    /// normalize_path, merge_slashes and path_with_escaped_slashes_action (Istio's meshConfig pathNormalization:
+    /// BASE = normalize_path, MERGE_SLASHES adds merge_slashes, DECODE_AND_MERGE_SLASHES adds UNESCAPE_AND_FORWARD).
+    /// IMPLEMENTATION_SPECIFIC_DEFAULT is KEEP_UNCHANGED in Envoy.
+    /// </summary>
+    private static PathNormalization ReadPathNormalization(FieldReader h)
+    {
+        EscapedSlashesAction escaped = h.Enum("path_with_escaped_slashes_action",
+            "IMPLEMENTATION_SPECIFIC_DEFAULT", "KEEP_UNCHANGED", "REJECT_REQUEST", "UNESCAPE_AND_REDIRECT", "UNESCAPE_AND_FORWARD") switch
+        {
+            "REJECT_REQUEST" => EscapedSlashesAction.RejectRequest,
+            "UNESCAPE_AND_REDIRECT" => EscapedSlashesAction.UnescapeAndRedirect,
+            "UNESCAPE_AND_FORWARD" => EscapedSlashesAction.UnescapeAndForward,
+            _ => EscapedSlashesAction.KeepUnchanged,
+        };
+        return new PathNormalization(h.Bool("normalize_path") ?? false, h.Bool("merge_slashes") ?? false, escaped);
+    }
+
+    /// <summary>
+    /// forward_client_cert_details (default SANITIZE: an x-forwarded-client-cert from the client is never forwarded) and
+    /// set_current_client_cert_details. Our element always carries By (our URI SANs) and Hash (SHA-256 of the peer
+    /// certificate); cert and chain (the PEM itself) are refused by the field catalog.
+    /// </summary>
+    private static (ForwardClientCert Mode, ClientCertDetails Details) ReadClientCertOptions(FieldReader h)
+    {
+        ForwardClientCert mode = h.Enum("forward_client_cert_details",
+            "SANITIZE", "FORWARD_ONLY", "APPEND_FORWARD", "SANITIZE_SET", "ALWAYS_FORWARD_ONLY") switch
+        {
+            "FORWARD_ONLY" => ForwardClientCert.ForwardOnly,
+            "APPEND_FORWARD" => ForwardClientCert.AppendForward,
+            "SANITIZE_SET" => ForwardClientCert.SanitizeSet,
+            "ALWAYS_FORWARD_ONLY" => ForwardClientCert.AlwaysForwardOnly,
+            _ => ForwardClientCert.Sanitize,
+        };
+        ClientCertDetails details = ClientCertDetails.None;
+        if (h.Message("set_current_client_cert_details") is FieldReader d)
+        {
+            if (d.Bool("subject") == true) details |= ClientCertDetails.Subject;
+            if (d.Bool("uri") == true) details |= ClientCertDetails.Uri;
+            if (d.Bool("dns") == true) details |= ClientCertDetails.Dns;
+            // The peer certificate's (or chain's) PEM in the element is not implemented; false is what we do.
+            if (d.Bool("cert") == true)
+            {
+                h.Context.Unsupported(d.Node, "set_current_client_cert_details.cert: the peer certificate's PEM in x-forwarded-client-cert is not implemented");
+            }
+            if (d.Bool("chain") == true)
+            {
+                h.Context.Unsupported(d.Node, "set_current_client_cert_details.chain: the peer chain's PEM in x-forwarded-client-cert is not implemented");
+            }
+            d.Finish();
+        }
+        return (mode, details);
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ internal static class IstioExtension
     public static readonly Extension MetadataExchange = new("istio.metadata_exchange", "envoy.tcp.metadataexchange.config.MetadataExchange");
     public static readonly Extension PeerMetadata = new("istio.peer_metadata", "io.istio.http.peer_metadata.Config");
     public static readonly Extension NetworkAuthn = new("istio_authn", "io.istio.network.authn.Config");
+    // An Envoy message, but accepted only as the carrier of Istio's compiled-in (null VM) plugins.
+    public static readonly Extension Wasm = new("envoy.filters.http.wasm", "envoy.extensions.filters.http.wasm.v3.Wasm");
 
     public const string UdpaTypedStruct = "udpa.type.v1.TypedStruct";
     public const string XdsTypedStruct = "xds.type.v3.TypedStruct";
@@ -52,6 +54,11 @@ internal static class PassiveFilterTranslator
         if (wrapped)
         {
             return false;
+        }
+        if (IstioExtension.Wasm.Matches(id) && IsIstioNativePlugin(e))
+        {
+            // The null VM runs no Wasm: it names a plugin compiled into istio-proxy, Istio's own telemetry.
+            return Telemetry(ctx, e, id, "telemetry: Istio's native (null VM) metadata exchange / stats plugin");
         }
         if (Extension.Fault.Matches(id))
         {
@@ -104,6 +111,26 @@ internal static class PassiveFilterTranslator
             return true;
         }
         return false;
+    }
+
+    /// <summary>Istio's compiled-in plugins behind an old-style Wasm filter: the null VM with one of their names.</summary>
+    private static readonly HashSet<string> IstioNullVmPlugins = new(StringComparer.Ordinal) { "envoy.wasm.metadata_exchange", "envoy.wasm.stats" };
+
+    /// <summary>
+    /// True for <c>config.vm_config</c> with runtime <c>envoy.wasm.runtime.null</c> and inline code naming one of Istio's
+    /// native plugins (the 1.x "stats_inbound"/"stats_outbound" and metadata exchange filters). Only peeks: whoever
+    /// accepts the filter takes its fields.
+    /// </summary>
+    private static bool IsIstioNativePlugin(ExtensionEntry e)
+    {
+        if (e.Config?.Node is not ConfigMap wasm || wasm.Get("config") is not ConfigMap config || config.Get("vm_config") is not ConfigMap vm)
+        {
+            return false;
+        }
+        bool nullVm = vm.Get("runtime") is ConfigScalar { Kind: ScalarKind.String } runtime && runtime.Text == "envoy.wasm.runtime.null";
+        bool native = vm.Get("code") is ConfigMap code && code.Get("local") is ConfigMap local
+            && local.Get("inline_string") is ConfigScalar { Kind: ScalarKind.String } name && IstioNullVmPlugins.Contains(name.Text);
+        return nullVm && native;
     }
 
     /// <summary>Shadow rules only count would-be decisions (Istio's dry-run and CUSTOM-action bookkeeping); nothing is denied.</summary>

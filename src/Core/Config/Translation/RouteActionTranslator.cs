@@ -40,6 +40,7 @@ internal static class RouteActionTranslator
         bool ws = own.WebSocket ?? webSocket.WebSocket ?? false;
         bool connect = own.Connect ?? webSocket.Connect ?? false;
         bool terminate = own.Connect is not null ? own.TerminateConnect : webSocket.TerminateConnect;
+        GrpcTimeoutRule grpcTimeout = ReadGrpcTimeout(a);
         RouteActionModel model = new()
         {
             Cluster = cluster,
@@ -52,6 +53,7 @@ internal static class RouteActionTranslator
             AllowWebSocket = ws,
             AllowConnect = connect,
             TerminateConnect = connect && terminate,
+            GrpcTimeout = grpcTimeout,
         };
         a.Unsupported("regex_rewrite", "regex_rewrite");
         a.Unsupported("auto_host_rewrite", "auto_host_rewrite");
@@ -60,6 +62,26 @@ internal static class RouteActionTranslator
         a.Unsupported("hash_policy", "hash_policy");
         a.Unsupported("rate_limits", "rate_limits");
         a.Unsupported("cors", "cors");
+        a.Finish();
+        return model;
+    }
+
+    /// <summary>
+    /// max_stream_duration (a positive limit is refused: streams are not cut short yet) with grpc_timeout_header_max /
+    /// _offset, and the older max_grpc_timeout / grpc_timeout_offset. Either makes the request's grpc-timeout header
+    /// the deadline for the upstream's answer (<see cref="GrpcTimeoutRule"/>); Envoy ignores the older pair when
+    /// max_stream_duration is set.
+    /// </summary>
+    private static GrpcTimeoutRule ReadGrpcTimeout(FieldReader a)
+    {
+        TranslationContext ctx = a.Context;
+        GrpcTimeoutRule rule = GrpcTimeoutRule.None;
+        TimeSpan? legacyMax = a.Duration("max_grpc_timeout");
+        TimeSpan legacyOffset = a.Duration("grpc_timeout_offset") ?? TimeSpan.Zero;
+        if (legacyMax is TimeSpan lm)
+        {
+            rule = new GrpcTimeoutRule(GrpcTimeoutKind.RouteTimeout, lm, legacyOffset);
+        }
         if (a.Message("max_stream_duration") is FieldReader msd)
         {
             // Zero (Istio's default) disables the limit, which is our behaviour; a positive limit would end long streams.
@@ -67,13 +89,12 @@ internal static class RouteActionTranslator
             {
                 ctx.Unsupported(msd.Node, "max_stream_duration: a limit on a stream's total duration is not implemented yet");
             }
-            msd.Unsupported("grpc_timeout_header_max", "grpc_timeout_header_max: using the request's grpc-timeout header as its timeout is not implemented yet");
-            msd.Unsupported("grpc_timeout_header_offset", "grpc_timeout_header_offset: using the request's grpc-timeout header as its timeout is not implemented yet");
+            TimeSpan? headerMax = msd.Duration("grpc_timeout_header_max");
+            TimeSpan headerOffset = msd.Duration("grpc_timeout_header_offset") ?? TimeSpan.Zero;
             msd.Finish();
+            rule = headerMax is TimeSpan hm ? new GrpcTimeoutRule(GrpcTimeoutKind.StreamDuration, hm, headerOffset) : GrpcTimeoutRule.None;
         }
-        a.Unsupported("max_grpc_timeout", "max_grpc_timeout: using the request's grpc-timeout header as its timeout is not implemented yet");
-        a.Finish();
-        return model;
+        return rule;
     }
 
     public static DirectResponseModel? ReadDirectResponse(FieldReader d)

@@ -87,15 +87,16 @@ internal static class Http2Fields
     /// route says, the proxy's fields (x-forwarded-*, x-request-id, expected timeout) appended.
     /// </summary>
     public static void RequestToHttp2(HpackEncoder enc, IBufferWriter<byte> block, Http2Head req, RouteModel route, VirtualHostModel vhost,
-        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, RequestAdjustments adjust)
     {
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
+        XfccAction xfcc = adjust.Xfcc(hcm);
         enc.Encode(":method"u8, req.Method, false, block);
         if (!req.IsConnect || req.HasProtocol)
         {
             enc.Encode(":scheme"u8, req.Scheme, false, block);
-            RewrittenPath(enc, block, req.PathAndQuery, route, action);
+            RewrittenPath(enc, block, adjust.PathAndQuery(req.PathAndQuery), route, action);
         }
         if (action.HostRewriteLiteral is { } host) enc.Encode(":authority"u8, Encoding.ASCII.GetBytes(host), false, block);
         else enc.Encode(":authority"u8, req.Authority, false, block);
@@ -108,10 +109,12 @@ internal static class Http2Fields
             if (name.SequenceEqual("x-forwarded-proto"u8)) continue;
             if (appendXff && i == req.ForwardedForIndex) continue;
             if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
             enc.Encode(name, req.GetHeaderValue(i), req.IsNeverIndexed(i), block);
         }
         ReadOnlySpan<byte> priorXff = req.ForwardedForIndex >= 0 ? req.GetHeaderValue(req.ForwardedForIndex) : default;
-        ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, action, hcm, clientAddress, appendXff);
+        if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.Encode(enc, block, req, xfcc, adjust.XfccElement(hcm));
+        ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, adjust.ExpectedTimeout(action), hcm, clientAddress, appendXff);
         Adds(enc, block, route.RequestHeaders);
         Adds(enc, block, vhost.RequestHeaders);
         Adds(enc, block, rc.RequestHeaders);
@@ -122,13 +125,14 @@ internal static class Http2Fields
     /// Connection field names) are dropped, `te` kept only as "trailers" (RFC 9113 §8.2.2).
     /// </summary>
     public static void RequestFromHttp1(HpackEncoder enc, IBufferWriter<byte> block, Http1Head req, RouteModel route, VirtualHostModel vhost,
-        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, RequestAdjustments adjust)
     {
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
+        XfccAction xfcc = adjust.Xfcc(hcm);
         enc.Encode(":method"u8, req.Method, false, block);
         enc.Encode(":scheme"u8, "http"u8, false, block);
-        RewrittenPath(enc, block, req.PathAndQuery, route, action);
+        RewrittenPath(enc, block, adjust.PathAndQuery(req.PathAndQuery), route, action);
         if (action.HostRewriteLiteral is { } host) enc.Encode(":authority"u8, Encoding.ASCII.GetBytes(host), false, block);
         else enc.Encode(":authority"u8, req.Authority, false, block);
         bool appendXff = hcm.UseRemoteAddress;
@@ -141,11 +145,13 @@ internal static class Http2Fields
             ReadOnlySpan<byte> name = req.GetHeaderName(i);
             if (req.ConnectionNamesOthers && Http1HeadWriter.IsNamedByConnection(req, name)) continue;
             if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
             enc.Encode(name, req.GetHeaderValue(i), false, block);
         }
         if (req.TeTrailers) enc.Encode("te"u8, "trailers"u8, false, block);
         ReadOnlySpan<byte> priorXff = req.ForwardedForIndex >= 0 ? req.GetHeaderValue(req.ForwardedForIndex) : default;
-        ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, action, hcm, clientAddress, appendXff);
+        if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.Encode(enc, block, req, xfcc, adjust.XfccElement(hcm));
+        ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, adjust.ExpectedTimeout(action), hcm, clientAddress, appendXff);
         Adds(enc, block, route.RequestHeaders);
         Adds(enc, block, vhost.RequestHeaders);
         Adds(enc, block, rc.RequestHeaders);
@@ -156,7 +162,7 @@ internal static class Http2Fields
     /// (appended to the client's when use_remote_address), x-request-id when absent, the expected timeout.
     /// </summary>
     private static void ProxyRequestFields(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> priorXff, bool hasRequestId,
-        RouteActionModel action, HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
+        TimeSpan expectedTimeout, HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
     {
         enc.Encode("x-forwarded-proto"u8, "http"u8, false, block);
         if (appendXff)
@@ -179,7 +185,7 @@ internal static class Http2Fields
             RequestIds.Write(id);
             enc.Encode("x-request-id"u8, id, false, block);
         }
-        if (action.Timeout > TimeSpan.Zero) Number(enc, block, "x-envoy-expected-rq-timeout-ms"u8, (long)action.Timeout.TotalMilliseconds);
+        if (expectedTimeout > TimeSpan.Zero) Number(enc, block, "x-envoy-expected-rq-timeout-ms"u8, (long)expectedTimeout.TotalMilliseconds);
     }
 
     private static void RewrittenPath(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)

@@ -28,6 +28,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
         Chain = chain;
         Services = services;
         OriginalDestination = originalDestination;
+        ClientCert = ClientCertHeader.For(downstream);
         ClientAddress = downstream.RemoteEndPoint is IPEndPoint ip
             ? System.Text.Encoding.ASCII.GetBytes(ip.Address.ToString())
             : "unknown"u8.ToArray();
@@ -37,6 +38,8 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     public ProxyServices Services { get; }
     public IPEndPoint? OriginalDestination { get; }
     public byte[] ClientAddress { get; }
+    /// <summary>The client certificate details for x-forwarded-client-cert (null unless mutual TLS), once per connection.</summary>
+    public ClientCertHeader? ClientCert { get; }
     public Http2Output Writer => Output;
 
     /// <summary>Reads the client preface (RFC 9113 §3.4), then serves streams until the connection ends.</summary>

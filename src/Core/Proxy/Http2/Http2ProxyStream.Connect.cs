@@ -138,7 +138,7 @@ internal sealed partial class Http2ProxyStream
             (upstream, ProxyError error) = await UpstreamRequests.GetHttp1ConnectionAsync(cluster, _connection.Services, _connection.OriginalDestination, allowPooled: false);
             if (upstream is null) return await ReplyLocalAsync(error);
             _activeUpstream = upstream;
-            Http2ToHttp1.WriteWebSocketUpgrade(upstream.Output, Head, route, vhost, action, Chain, _connection.ClientAddress);
+            Http2ToHttp1.WriteWebSocketUpgrade(upstream.Output, Head, route, vhost, action, Chain, _connection.ClientAddress, _adjust);
             await upstream.Output.FlushAsync();
             ProxyError headError = await ReadHttp1ResponseHeadAsync(upstream, action.Timeout, allowSwitch: true);
             if (headError != ProxyError.None) return await ReplyLocalAsync(headError);

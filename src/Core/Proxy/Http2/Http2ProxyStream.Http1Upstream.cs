@@ -37,7 +37,7 @@ internal sealed partial class Http2ProxyStream
         bool pumpAwaited = !hasBody;
         try
         {
-            Http2ToHttp1.WriteRequestHead(upstream.Output, Head, route, vhost, action, Chain, _connection.ClientAddress, chunked);
+            Http2ToHttp1.WriteRequestHead(upstream.Output, Head, route, vhost, action, Chain, _connection.ClientAddress, _adjust, chunked);
             upstream.RequestCount++;
             if (hasBody) pump = PumpBodyToHttp1Async(upstream.Output, chunked);
             else
@@ -58,7 +58,7 @@ internal sealed partial class Http2ProxyStream
                 }
             }
 
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
+            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
             ProxyError headError = await ReadHttp1ResponseHeadAsync(upstream, timeout);
             if (headError != ProxyError.None)
             {

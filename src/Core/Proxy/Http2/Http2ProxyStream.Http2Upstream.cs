@@ -37,7 +37,7 @@ internal sealed partial class Http2ProxyStream
         bool hasBody = !(EndStreamReceived && InboundDataBytes == 0);
         (Http2UpstreamStream up, IBufferWriter<byte> block) = connection.BeginRequest();
         up.BodylessResponseExpected = Head.Method.SequenceEqual("HEAD"u8);
-        Http2Fields.RequestToHttp2(connection.Output.Encoder, block, Head, route, vhost, action, Chain, _connection.ClientAddress);
+        Http2Fields.RequestToHttp2(connection.Output.Encoder, block, Head, route, vhost, action, Chain, _connection.ClientAddress, _adjust);
         connection.EndRequestHeaders(up, endStream: !hasBody);
         _upstreamStreamId = up.Id;
         _upstreamStream = up;
@@ -45,7 +45,7 @@ internal sealed partial class Http2ProxyStream
         ValueTask<bool> pump = hasBody ? PumpBodyToHttp2Async(connection, up) : new ValueTask<bool>(true);
         try
         {
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : action.Timeout;
+            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
             Arm(timeout, null!);
             await up.HeadSignal.WaitAsync();
             Disarm();

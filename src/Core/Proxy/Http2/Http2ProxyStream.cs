@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Sidecar.Core.Async;
 using Sidecar.Core.Config.Model;
+using Sidecar.Core.Http;
 using Sidecar.Core.Http1;
 using Sidecar.Core.Http2;
 using Sidecar.Core.Pools;
@@ -27,6 +28,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
     private bool _started;
     private bool _workDone;
     private volatile UpstreamConnection? _activeUpstream;
+    private readonly RequestAdjustments _adjust = new();
 
     // Response-head deadline, read by the connection's heartbeat.
     private long _deadline = long.MaxValue;
@@ -113,7 +115,10 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
         stats.DownstreamRqActive.Increment();
         try
         {
-            Http2Head request = Head;
+            _adjust.ClientCert = _connection.ClientCert;
+            PathNormalizeResult path = _adjust.Begin(Head, Chain.Model.PathNormalization);
+            if (path != PathNormalizeResult.Unchanged && path != PathNormalizeResult.Rewritten) return await ReplyNormalizationAsync(path);
+            var request = new AdjustedRequest<Http2Head>(Head, _adjust);
             RouteModel? route = Chain.Routes.Match(ref request, out VirtualHostModel? vhost);
             if (route is null)
             {
@@ -130,10 +135,11 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
             if (route.Redirect is { } redirect)
             {
                 stats.RqRedirect.Increment();
-                await ReplyConfiguredAsync(redirect.ResponseCode, RedirectBuilder.Build(redirect, Head), default);
+                await ReplyConfiguredAsync(redirect.ResponseCode, RedirectBuilder.Build(redirect, new AdjustedRequest<Http2Head>(Head, _adjust)), default);
                 return true;
             }
             RouteActionModel action = route.Action!;
+            _adjust.ResolveDeadline(action, Head);
             if (Head.IsConnect) return await ConnectAsync(route, vhost!, action);
             await ExchangeAsync(route, vhost!, action);
             return true;
@@ -244,6 +250,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReplyLocalAsync(ProxyError error)
     {
+        if (_adjust.IsGrpc) return await ReplyGrpcLocalAsync(error);
         int status = LocalReply.StatusCode(error, Http1Error.None);
         byte[] body = LocalReplyBodies.Get(error);
         WriteLocalHead(status, error, body.Length, endStream: body.Length == 0);
@@ -314,6 +321,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
     {
         Head.Dispose();
         Trailers.Dispose();
+        _adjust.Dispose();
         _response.Dispose();
     }
 }

@@ -10,13 +10,14 @@ namespace Sidecar.Core.Proxy.Http2;
 internal static class Http2ToHttp1
 {
     public static void WriteRequestHead(PipeWriter w, Http2Head req, RouteModel route, VirtualHostModel vhost,
-        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, bool chunked)
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, RequestAdjustments adjust, bool chunked)
     {
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
+        XfccAction xfcc = adjust.Xfcc(hcm);
         w.Write(req.Method);
         w.Write(" "u8);
-        Http1HeadWriter.WritePath(w, req.PathAndQuery, route, action);
+        Http1HeadWriter.WritePath(w, adjust.PathAndQuery(req.PathAndQuery), route, action);
         w.Write(" HTTP/1.1\r\nhost: "u8);
         // §8.3.1: :authority becomes Host; a route's host_rewrite_literal replaces it.
         if (action.HostRewriteLiteral is { } host) Http1HeadWriter.WriteAscii(w, host);
@@ -30,6 +31,7 @@ internal static class Http2ToHttp1
             ReadOnlySpan<byte> name = req.GetHeaderName(i);
             if (name.SequenceEqual("x-forwarded-proto"u8) || (appendXff && i == req.ForwardedForIndex)) continue;
             if (HeaderMutations.IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
+            if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
             if (name.SequenceEqual("cookie"u8))
             {
                 // §8.2.3: split cookie fields are joined with "; " for HTTP/1.1.
@@ -64,10 +66,12 @@ internal static class Http2ToHttp1
             "\r\n"u8.CopyTo(s[50..]);
             w.Advance(52);
         }
-        if (action.Timeout > TimeSpan.Zero)
+        if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.WriteHttp1(w, req, xfcc, adjust.XfccElement(hcm));
+        TimeSpan expected = adjust.ExpectedTimeout(action);
+        if (expected > TimeSpan.Zero)
         {
             w.Write("x-envoy-expected-rq-timeout-ms: "u8);
-            Http1HeadWriter.WriteNumber(w, (long)action.Timeout.TotalMilliseconds);
+            Http1HeadWriter.WriteNumber(w, (long)expected.TotalMilliseconds);
             w.Write("\r\n"u8);
         }
         WriteAdds(w, route.RequestHeaders);
@@ -78,10 +82,11 @@ internal static class Http2ToHttp1
 
     /// <summary>RFC 8441 §5 in reverse: the extended CONNECT becomes the RFC 6455 §4.1 opening handshake.</summary>
     public static void WriteWebSocketUpgrade(PipeWriter w, Http2Head req, RouteModel route, VirtualHostModel vhost,
-        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress)
+        RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, RequestAdjustments adjust)
     {
+        XfccAction xfcc = adjust.Xfcc(chain.Model);
         w.Write("GET "u8);
-        Http1HeadWriter.WritePath(w, req.PathAndQuery, route, action);
+        Http1HeadWriter.WritePath(w, adjust.PathAndQuery(req.PathAndQuery), route, action);
         w.Write(" HTTP/1.1\r\nhost: "u8);
         if (action.HostRewriteLiteral is { } host) Http1HeadWriter.WriteAscii(w, host);
         else w.Write(req.Authority);
@@ -92,6 +97,7 @@ internal static class Http2ToHttp1
             if (i == req.HostIndex) continue;
             ReadOnlySpan<byte> name = req.GetHeaderName(i);
             if (name.SequenceEqual("sec-websocket-key"u8)) hasKey = true;
+            if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
             w.Write(name);
             w.Write(": "u8);
             w.Write(req.GetHeaderValue(i));
@@ -108,6 +114,7 @@ internal static class Http2ToHttp1
             w.Advance(written);
             w.Write("\r\n"u8);
         }
+        if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.WriteHttp1(w, req, xfcc, adjust.XfccElement(chain.Model));
         w.Write("x-forwarded-proto: http\r\n\r\n"u8);
     }
 
