@@ -128,7 +128,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
             LastModel = translated.Value;
             _published = published;
             _dumps = dumps;
-            _cache.Retain(LiveNames(set));
+            _cache.Retain(set);
             return null;
         }
     }
@@ -154,14 +154,6 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
         }
         return null;
     }
-
-    private static Dictionary<string, IReadOnlySet<string>> LiveNames(XdsResourceSet set) => new(StringComparer.Ordinal)
-    {
-        [XdsTypeUrls.Listener] = set.Listeners.Keys.ToHashSet(StringComparer.Ordinal),
-        [XdsTypeUrls.RouteConfiguration] = set.Routes.Keys.ToHashSet(StringComparer.Ordinal),
-        [XdsTypeUrls.Cluster] = set.Clusters.Keys.ToHashSet(StringComparer.Ordinal),
-        [XdsTypeUrls.ClusterLoadAssignment] = set.Endpoints.Keys.ToHashSet(StringComparer.Ordinal),
-    };
 
     /// <summary>Names of the bootstrap's static clusters: a CDS cluster may not take one (as in one bootstrap file).</summary>
     private static HashSet<string> StaticClusterNames(ConfigNode? bootstrap)

@@ -89,25 +89,33 @@ internal sealed class XdsResourceCache
     }
 
     /// <summary>Forgets resources no longer in the published set, so the cache follows the control plane's set.</summary>
-    public void Retain(IReadOnlyDictionary<string, IReadOnlySet<string>> liveByType)
+    public void Retain(XdsResourceSet set)
     {
         foreach ((string type, Dictionary<string, XdsResourceEntry> table) in _byType)
         {
-            IReadOnlySet<string>? live = liveByType.GetValueOrDefault(type);
+            IReadOnlyDictionary<string, XdsResource>? live = type switch
+            {
+                XdsTypeUrls.Listener => set.Listeners,
+                XdsTypeUrls.RouteConfiguration => set.Routes,
+                XdsTypeUrls.Cluster => set.Clusters,
+                XdsTypeUrls.ClusterLoadAssignment => set.Endpoints,
+                _ => null,
+            };
+            // Nothing is gone when the set holds as many names as the table and all of them are in it.
+            if (live is not null && live.Count == table.Count) continue;
             List<string>? gone = null;
             foreach (string name in table.Keys)
             {
-                if (live is null || !live.Contains(name)) (gone ??= []).Add(name);
+                if (live is null || !live.ContainsKey(name)) (gone ??= []).Add(name);
             }
-            if (gone is null) continue;
-            foreach (string name in gone) table.Remove(name);
+            foreach (string name in gone ?? []) table.Remove(name);
         }
-        if (liveByType.GetValueOrDefault(XdsTypeUrls.Cluster) is { } clusters)
+        if (_joined.Count != set.Clusters.Count)
         {
             List<string>? gone = null;
             foreach (string name in _joined.Keys)
             {
-                if (!clusters.Contains(name)) (gone ??= []).Add(name);
+                if (!set.Clusters.ContainsKey(name)) (gone ??= []).Add(name);
             }
             foreach (string name in gone ?? []) _joined.Remove(name);
         }
