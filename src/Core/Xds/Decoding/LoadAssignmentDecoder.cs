@@ -37,9 +37,6 @@ public sealed class LoadAssignmentDecoder
     private byte[] _lastMatchBytes = [];
     private ImmutableDictionary<string, string> _lastMatch = ImmutableDictionary<string, string>.Empty;
 
-    /// <summary>Strings kept by this decoder (locality names, metadata values): one instance each across resources.</summary>
-    public int InternedCount => _strings.Count;
-
     /// <summary>
     /// Reads <paramref name="bytes"/> (a serialized ClusterLoadAssignment); false when the resource is not in the
     /// shape read here and the generic path must decide (nothing is reported: that path gives the reason).
