@@ -121,17 +121,48 @@ public static class DynamicBootstrapComposer
     /// <summary>An EDS cluster as a STATIC one whose load_assignment is the ClusterLoadAssignment it names.</summary>
     private static ConfigNode InlineEndpoints(ConfigNode cluster, string clusterName, IReadOnlyDictionary<string, ConfigNode> endpoints, ref int order)
     {
-        if (cluster is not ConfigMap c || c.Get("type") is not ConfigScalar { Text: "EDS" } type) return cluster;
-        string service = (c.Get("eds_cluster_config") as ConfigMap)?.Get("service_name") is ConfigScalar { Text.Length: > 0 } s ? s.Text : clusterName;
+        if (EdsServiceName(cluster, clusterName) is not string service) return cluster;
         ConfigNode assignment = endpoints.TryGetValue(service, out ConfigNode? cla)
-            ? cla.Rebase($"endpoints \"{service}\"", ref order)
+            ? cla.Rebase(EndpointsPath(service), ref order)
             // Not received (warming timed out): a cluster with no hosts, as Envoy has (503 UH).
-            : new ConfigMap($"endpoints \"{service}\"", [new("cluster_name", new ConfigScalar($"endpoints \"{service}\".cluster_name", service, ScalarKind.String, order++))], order++);
+            : NoEndpoints(service, ref order);
+        return AsStatic((ConfigMap)cluster, assignment);
+    }
+
+    /// <summary>
+    /// The EDS cluster alone as the STATIC cluster it becomes, with an empty <c>load_assignment</c>: xDS translates a
+    /// cluster once per version of the cluster and joins it with the endpoints translated on their own
+    /// (<c>LoadAssignmentTranslator.TranslateResource</c>), so an EDS push does not translate the cluster again.
+    /// Null when <paramref name="cluster"/> is not of type EDS (it is translated as it is).
+    /// </summary>
+    public static ConfigNode? EdsClusterWithoutEndpoints(ConfigNode cluster, string clusterName, out string service)
+    {
+        service = "";
+        if (EdsServiceName(cluster, clusterName) is not string s) return null;
+        service = s;
+        int order = int.MaxValue / 2; // after every node of the cluster: its own errors come first, as when inlined
+        return AsStatic((ConfigMap)cluster, NoEndpoints(s, ref order));
+    }
+
+    /// <summary>The path endpoints of EDS resource <paramref name="service"/> are reported under.</summary>
+    public static string EndpointsPath(string service) => $"endpoints \"{service}\"";
+
+    /// <summary>The ClusterLoadAssignment name an EDS cluster reads (<c>eds_cluster_config.service_name</c>, else its own name); null for other types.</summary>
+    private static string? EdsServiceName(ConfigNode cluster, string clusterName) =>
+        cluster is ConfigMap c && c.Get("type") is ConfigScalar { Text: "EDS" }
+            ? (c.Get("eds_cluster_config") as ConfigMap)?.Get("service_name") is ConfigScalar { Text.Length: > 0 } s ? s.Text : clusterName
+            : null;
+
+    private static ConfigMap NoEndpoints(string service, ref int order) =>
+        new(EndpointsPath(service), [new("cluster_name", new ConfigScalar(EndpointsPath(service) + ".cluster_name", service, ScalarKind.String, order++))], order++);
+
+    private static ConfigMap AsStatic(ConfigMap c, ConfigNode assignment)
+    {
         var entries = ImmutableArray.CreateBuilder<KeyValuePair<string, ConfigNode>>(c.Entries.Length + 1);
         foreach (KeyValuePair<string, ConfigNode> e in c.Entries)
         {
             if (e.Key == "eds_cluster_config") continue;
-            entries.Add(e.Key == "type" ? new(e.Key, new ConfigScalar(type.Path, "STATIC", ScalarKind.String, type.Order, type.Line)) : e);
+            entries.Add(e.Key == "type" && e.Value is ConfigScalar type ? new(e.Key, new ConfigScalar(type.Path, "STATIC", ScalarKind.String, type.Order, type.Line)) : e);
         }
         entries.Add(new("load_assignment", assignment));
         return new ConfigMap(c.Path, entries.ToImmutable(), c.Order, c.Line);

@@ -88,13 +88,39 @@ internal sealed class LocalityComparer : IEqualityComparer<LocalityEndpointsMode
 /// <summary>A cluster's runtime: balancing/circuit-breaker state, its connection pool and stats.</summary>
 public sealed class ClusterRuntime : IUpstreamConnectionOwner
 {
+    private ClusterStats? _stats;
+    private Http2Stats? _http2Stats;
+
     public required ClusterModel Model { get; init; }
     public required ClusterState State { get; init; }
-    public required ClusterStats Stats { get; init; }
+    /// <summary>The store this cluster's counters are created in, on first use (<see cref="Stats"/>).</summary>
+    public required StatsStore StatsStore { get; init; }
     public required Http1UpstreamPool Pool { get; init; }
     public required Http2UpstreamPool Http2Pool { get; init; }
     public required Sidecar.Core.Http2.Http2ConnectionOptions Http2Options { get; init; }
-    public required Http2Stats Http2Stats { get; init; }
+
+    /// <summary>
+    /// The cluster's counters, created at its first use: made eagerly, 10,000 xDS clusters were 360,000 counters,
+    /// ~120 MB and most of an apply's time, for clusters most of which never see a request (Istio's stats matcher keeps
+    /// per-cluster stats out of Envoy's store for the same reason). The store hands out one counter per name, so two
+    /// threads racing here count into the same counters.
+    /// </summary>
+    public ClusterStats Stats => _stats ?? CreateStats();
+
+    /// <summary>The cluster's HTTP/2 codec counters, created at first use like <see cref="Stats"/>.</summary>
+    public Http2Stats Http2Stats => _http2Stats ?? CreateHttp2Stats();
+
+    private ClusterStats CreateStats()
+    {
+        Interlocked.CompareExchange(ref _stats, new ClusterStats(StatsStore, Model.Name), null);
+        return _stats;
+    }
+
+    private Http2Stats CreateHttp2Stats()
+    {
+        Interlocked.CompareExchange(ref _http2Stats, new Http2Stats(StatsStore, "cluster." + Model.Name + "."), null);
+        return _http2Stats;
+    }
     /// <summary>TLS origination for this cluster's connections, or null for plaintext.</summary>
     public Transport.TlsOriginator? Tls { get; init; }
 

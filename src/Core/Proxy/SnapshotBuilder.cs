@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Sidecar.Core.Balancing;
 using Sidecar.Core.Config.Model;
@@ -11,6 +13,15 @@ namespace Sidecar.Core.Proxy;
 /// <summary>Compiles a validated <see cref="BootstrapModel"/> into the runtime objects the data path reads.</summary>
 public static class SnapshotBuilder
 {
+    /// <summary>
+    /// Endpoints given to a carried-over cluster state after its runtime was built (the runtime's model keeps the first
+    /// ones): the next version compares against these, so an endpoint set that changed once is not replaced again at
+    /// every later push. Weak: it goes with the state.
+    /// </summary>
+    private static readonly ConditionalWeakTable<ClusterState, AppliedLocalities> AppliedEndpoints = new();
+
+    private sealed record AppliedLocalities(ImmutableArray<LocalityEndpointsModel> Localities);
+
     /// <summary>
     /// Builds the runtime for <paramref name="model"/>. With a <paramref name="previous"/> snapshot, a cluster whose
     /// definition did not change is carried over — same state, circuit breakers, pools and open connections — and only
@@ -27,7 +38,12 @@ public static class SnapshotBuilder
         var carried = new List<(ClusterRuntime Runtime, ClusterModel Model)>();
         foreach (ClusterModel c in model.Clusters.Values)
         {
-            if (previous is not null && c.Definition.Length > 0
+            // xDS hands the same model instance for a cluster whose CDS and EDS resources did not change: nothing to compare.
+            if (previous is not null && previous.Clusters.TryGetValue(c.Name, out ClusterRuntime? same) && ReferenceEquals(same.Model, c))
+            {
+                carried.Add((same, c));
+            }
+            else if (previous is not null && c.Definition.Length > 0
                 && previous.Clusters.TryGetValue(c.Name, out ClusterRuntime? old) && old.Model.Definition == c.Definition
                 // DNS clusters resolve their load_assignment themselves: a changed host list is a new cluster.
                 && (c.Type is DiscoveryType.Static or DiscoveryType.Eds || c.Localities.SequenceEqual(old.Model.Localities, LocalityComparer.Instance)))
@@ -49,20 +65,23 @@ public static class SnapshotBuilder
             {
                 Model = c,
                 State = state,
-                Stats = new ClusterStats(stats, c.Name),
+                StatsStore = stats,
                 Pool = new Http1UpstreamPool(Math.Max(1, c.CircuitBreakers.MaxConnections), c.UpstreamIdleTimeout),
                 Http2Pool = new Http2UpstreamPool(),
                 Http2Options = Http2Options(c.Http2, maxHeaderListSize: 60 * 1024),
-                Http2Stats = new Http2Stats(stats, "cluster." + c.Name + "."),
                 Tls = c.Tls is { } t ? tls.BuildOriginator(t, c, stats) : null,
                 TransportSocketMatches = [.. c.TransportSocketMatches.Select(m => (m.Match, m.Tls is { } mt ? tls.BuildOriginator(mt, c, stats) : null))],
             };
         }
         foreach ((ClusterRuntime old, ClusterModel c) in carried)
         {
-            if (!c.Localities.SequenceEqual(old.Model.Localities, LocalityComparer.Instance))
+            // A carried runtime keeps its first model; the endpoints its state holds are the last ones given to it.
+            ImmutableArray<LocalityEndpointsModel> current = AppliedEndpoints.TryGetValue(old.State, out AppliedLocalities? applied) ? applied.Localities : old.Model.Localities;
+            // The same endpoint array (an unchanged EDS resource) needs no comparison either.
+            if (c.Localities != current && !c.Localities.SequenceEqual(current, LocalityComparer.Instance))
             {
                 old.State.UpdateEndpoints(c.Localities);
+                AppliedEndpoints.AddOrUpdate(old.State, new AppliedLocalities(c.Localities));
             }
             states[c.Name] = old.State;
             clusters[c.Name] = old;

@@ -54,6 +54,35 @@ public sealed class ClusterModel
     public Http2ProtocolOptionsModel Http2 { get; init; } = Http2ProtocolOptionsModel.Default;
     /// <summary>Envoy <c>per_connection_buffer_limit_bytes</c> (default 1 MiB).</summary>
     public int PerConnectionBufferLimitBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>
+    /// The same cluster with other endpoints: xDS translates a cluster (CDS) and its endpoints (EDS) separately and
+    /// joins them here, so an EDS push re-reads only the endpoints. Every other property is shared, Definition included.
+    /// </summary>
+    public ClusterModel WithLocalities(ImmutableArray<LocalityEndpointsModel> localities) => new()
+    {
+        Name = Name,
+        Definition = Definition,
+        Type = Type,
+        ConnectTimeout = ConnectTimeout,
+        UpstreamBind = UpstreamBind,
+        Tls = Tls,
+        LbPolicy = LbPolicy,
+        LeastRequestChoiceCount = LeastRequestChoiceCount,
+        Localities = localities,
+        CircuitBreakers = CircuitBreakers,
+        HighPriorityCircuitBreakers = HighPriorityCircuitBreakers,
+        TransportSocketMatches = TransportSocketMatches,
+        OutlierDetection = OutlierDetection,
+        NotEnforced = NotEnforced,
+        UpstreamIdleTimeout = UpstreamIdleTimeout,
+        DnsRefreshRate = DnsRefreshRate,
+        DnsLookupFamily = DnsLookupFamily,
+        MaxRequestsPerConnection = MaxRequestsPerConnection,
+        UpstreamProtocol = UpstreamProtocol,
+        Http2 = Http2,
+        PerConnectionBufferLimitBytes = PerConnectionBufferLimitBytes,
+    };
 }
 
 public sealed class LocalityEndpointsModel

@@ -13,7 +13,10 @@ namespace Sidecar.Core.Config.Translation;
 /// </summary>
 public static class EnvoyBootstrapTranslator
 {
-    public static ConfigResult<BootstrapModel> Translate(ConfigNode root)
+    /// <param name="root">The bootstrap tree.</param>
+    /// <param name="dynamicClusters">Clusters translated on their own by the same ClusterTranslator (xDS CDS, one resource
+    /// at a time, cached per version), served beside the static ones; the caller has checked their names are distinct.</param>
+    public static ConfigResult<BootstrapModel> Translate(ConfigNode root, IReadOnlyDictionary<string, ClusterModel>? dynamicClusters = null)
     {
         TranslationContext ctx = new();
         FieldReader b = new(ctx, root);
@@ -34,6 +37,10 @@ public static class EnvoyBootstrapTranslator
         }
         b.Unsupported("dynamic_resources", "dynamic_resources (xDS is not wired to bootstrap files yet)");
         b.Finish();
+        foreach (KeyValuePair<string, ClusterModel> d in dynamicClusters ?? FrozenDictionary<string, ClusterModel>.Empty)
+        {
+            clusters.TryAdd(d.Key, d.Value);
+        }
         foreach ((ConfigNode refNode, string cluster) in ctx.ClusterReferences)
         {
             if (!clusters.ContainsKey(cluster))

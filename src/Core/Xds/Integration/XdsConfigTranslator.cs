@@ -6,26 +6,45 @@ using Sidecar.Core.Xds.Decoding;
 
 namespace Sidecar.Core.Xds.Integration;
 
-/// <summary>One published resource as decoded, for /config_dump.</summary>
-public sealed record DecodedResource(string TypeUrl, string Name, string Version, ConfigNode Tree, DateTimeOffset LastUpdated);
+/// <summary>
+/// One published resource for /config_dump: its bytes are kept (the xDS store holds them anyway) and decoded again when
+/// a dump asks, instead of keeping a config tree per resource (100,000 endpoints are hundreds of MB of trees).
+/// </summary>
+public sealed class DecodedResource(string typeUrl, string name, string version, ReadOnlyMemory<byte> bytes, DateTimeOffset lastUpdated)
+{
+    public string TypeUrl { get; } = typeUrl;
+    public string Name { get; } = name;
+    public string Version { get; } = version;
+    public ReadOnlyMemory<byte> Bytes { get; } = bytes;
+    /// <summary>When these bytes were first applied (not the last publish: an unchanged resource keeps its time).</summary>
+    public DateTimeOffset LastUpdated { get; } = lastUpdated;
+
+    /// <summary>The resource as a config tree, decoded on each call (the bytes decoded when they were accepted).</summary>
+    public ConfigNode Tree => ProtoTreeDecoder.Decode(TypeUrl, Bytes.Span).Tree ?? new ConfigMap("", []);
+}
 
 /// <summary>
-/// The seam between the xDS client and the proxy: resources are decoded (protobuf → the config tree), composed with
-/// the bootstrap's static part (<see cref="DynamicBootstrapComposer"/>), translated by the SAME translators a static
-/// file goes through, and applied as one version (the apply callback, normally <c>ListenerManager.ApplyAsync</c>).
-/// Any error — undecodable bytes, an unsupported field, a route naming a missing cluster, a port that cannot be bound —
-/// rejects the whole set; the reason becomes the NACK's error_detail and the previous version keeps serving.
+/// The seam between the xDS client and the proxy. Each resource is decoded and translated on its own and cached by its
+/// bytes (<see cref="XdsResourceCache"/>): clusters by ClusterTranslator, endpoints by the direct
+/// <see cref="LoadAssignmentDecoder"/> or LoadAssignmentTranslator, listeners and routes composed with the bootstrap's
+/// static part (<see cref="DynamicBootstrapComposer"/>) and translated by the SAME translators a static file goes
+/// through; the clusters join that translation, which checks every reference, and the version is applied as one
+/// (the apply callback, normally <c>ListenerManager.ApplyAsync</c>). Any error — undecodable bytes, an unsupported
+/// field, a route naming a missing cluster, a port that cannot be bound — rejects the whole set; the reason becomes
+/// the NACK's error_detail and the previous version keeps serving.
 /// </summary>
 public sealed class XdsConfigTranslator : IXdsResourceTranslator
 {
     private const int MaxErrorsInDetail = 5;
 
     private readonly ConfigNode? _bootstrap;
+    private readonly HashSet<string> _staticClusterNames;
     private readonly Func<BootstrapModel, string?> _apply;
     private readonly TimeProvider _time;
-    private readonly Dictionary<(string Type, string Name), (ReadOnlyMemory<byte> Bytes, ConfigNode Tree)> _decoded = [];
+    private readonly XdsResourceCache _cache;
     private readonly Lock _lock = new();
     private volatile IReadOnlyList<DecodedResource> _published = [];
+    private Dictionary<(string Type, string Name), DecodedResource> _dumps = [];
 
     /// <param name="bootstrap">The bootstrap tree whose static resources are served beside the dynamic ones (or null).</param>
     /// <param name="apply">Applies a translated version; null when it is serving, else why not (nothing changed then).</param>
@@ -34,19 +53,30 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
         _bootstrap = bootstrap;
         _apply = apply;
         _time = time ?? TimeProvider.System;
+        _cache = new XdsResourceCache(_time);
+        _staticClusterNames = StaticClusterNames(bootstrap);
     }
 
-    /// <summary>The resources of the version now serving, as decoded (for /config_dump).</summary>
+    /// <summary>The resources of the version now serving (for /config_dump).</summary>
     public IReadOnlyList<DecodedResource> Published => _published;
 
     /// <summary>The model of the version now serving (null before the first successful publish).</summary>
     public BootstrapModel? LastModel { get; private set; }
 
+    /// <summary>EDS resources read by the direct decoder and by the generic tree path so far.</summary>
+    public (long Direct, long Tree) EndpointDecodes
+    {
+        get
+        {
+            lock (_lock) return (_cache.DirectDecodes, _cache.TreeDecodes);
+        }
+    }
+
     public string? Check(XdsResource resource)
     {
         lock (_lock)
         {
-            return Decode(resource, out _);
+            return _cache.Get(resource).DecodeError;
         }
     }
 
@@ -54,62 +84,88 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
     {
         lock (_lock)
         {
-            var listeners = new List<KeyValuePair<string, ConfigNode>>();
-            var clusters = new List<KeyValuePair<string, ConfigNode>>();
-            var routes = new Dictionary<string, ConfigNode>(StringComparer.Ordinal);
-            var endpoints = new Dictionary<string, ConfigNode>(StringComparer.Ordinal);
-            var decoded = new List<DecodedResource>();
-            DateTimeOffset now = _time.GetUtcNow();
-            foreach ((IReadOnlyDictionary<string, XdsResource> resources, Action<string, ConfigNode> add) in new (IReadOnlyDictionary<string, XdsResource>, Action<string, ConfigNode>)[]
+            var dumps = new Dictionary<(string, string), DecodedResource>(set.Listeners.Count + set.Routes.Count + set.Clusters.Count + set.Endpoints.Count);
+            var published = new List<DecodedResource>(dumps.Capacity);
+            if (Entries(set.Listeners, dumps, published, out var listeners) is string e1) return e1;
+            if (Entries(set.Routes, dumps, published, out var routes) is string e2) return e2;
+            if (Entries(set.Clusters, dumps, published, out var clusters) is string e3) return e3;
+            if (Entries(set.Endpoints, dumps, published, out var endpoints) is string e4) return e4;
+
+            // Listeners and routes: one composed tree, translated as a static file is.
+            var routeTrees = new Dictionary<string, ConfigNode>(routes.Count, StringComparer.Ordinal);
+            foreach ((string name, XdsResourceEntry e) in routes) routeTrees[name] = e.Tree!;
+            var listenerTrees = new List<KeyValuePair<string, ConfigNode>>(listeners.Count);
+            foreach ((string name, XdsResourceEntry e) in listeners) listenerTrees.Add(new(name, e.Tree!));
+            ConfigNode root = DynamicBootstrapComposer.Compose(_bootstrap, listenerTrees, routeTrees, [], new Dictionary<string, ConfigNode>());
+
+            // Clusters: translated per resource (cached), joined with their endpoints, errors in the composed order.
+            var errors = new List<ConfigError>();
+            var endpointsByName = new Dictionary<string, XdsResourceEntry>(endpoints.Count, StringComparer.Ordinal);
+            foreach ((string name, XdsResourceEntry e) in endpoints) endpointsByName[name] = e;
+            var dynamic = new Dictionary<string, ClusterModel>(clusters.Count, StringComparer.Ordinal);
+            foreach ((string name, XdsResourceEntry c) in clusters)
             {
-                (set.Listeners, (n, t) => listeners.Add(new(n, t))),
-                (set.Routes, (n, t) => routes[n] = t),
-                (set.Clusters, (n, t) => clusters.Add(new(n, t))),
-                (set.Endpoints, (n, t) => endpoints[n] = t),
-            })
-            {
-                foreach (XdsResource r in resources.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
+                if (c.Cluster is { } m && _staticClusterNames.Contains(m.Name)) errors.Add(new ConfigError($"cluster \"{name}\"", $"duplicate cluster name \"{m.Name}\""));
+                errors.AddRange(c.Errors);
+                XdsResourceEntry? assignment = c.EdsService is string service ? endpointsByName.GetValueOrDefault(service) : null;
+                if (assignment is not null) errors.AddRange(assignment.Errors);
+                if (c.Cluster is null) continue;
+                // The resource name and the cluster's own name can differ; two resources naming one cluster is refused as in a file.
+                if (!dynamic.TryAdd(c.Cluster.Name, c.EdsService is null ? c.Cluster : _cache.Join(name, c, assignment)))
                 {
-                    if (Decode(r, out ConfigNode? tree) is string error) return error;
-                    add(r.Name, tree!);
-                    decoded.Add(new DecodedResource(r.TypeUrl, r.Name, r.Version, tree!, now));
+                    errors.Add(new ConfigError($"cluster \"{name}\"", $"duplicate cluster name \"{c.Cluster.Name}\""));
                 }
             }
-            ConfigNode root = DynamicBootstrapComposer.Compose(_bootstrap, listeners, routes, clusters, endpoints);
-            ConfigResult<BootstrapModel> translated = EnvoyBootstrapTranslator.Translate(root);
-            if (!translated.IsSuccess || translated.Value is null)
+            ConfigResult<BootstrapModel> translated = EnvoyBootstrapTranslator.Translate(root, dynamic);
+            if (!translated.IsSuccess || translated.Value is null || errors.Count > 0)
             {
-                IEnumerable<string> lines = translated.Errors.Take(MaxErrorsInDetail).Select(ConfigErrorFormatter.FormatOne);
-                string more = translated.Errors.Length > MaxErrorsInDetail ? $" (+{translated.Errors.Length - MaxErrorsInDetail} more)" : "";
+                List<ConfigError> all = [.. translated.Errors, .. errors];
+                IEnumerable<string> lines = all.Take(MaxErrorsInDetail).Select(ConfigErrorFormatter.FormatOne);
+                string more = all.Count > MaxErrorsInDetail ? $" (+{all.Count - MaxErrorsInDetail} more)" : "";
                 return string.Join("; ", lines) + more;
             }
             if (_apply(translated.Value) is string refused) return refused;
             LastModel = translated.Value;
-            _published = decoded;
-            // Forget decoded trees of resources that are gone, so the cache follows the control plane's set.
-            var live = new HashSet<(string, string)>(decoded.Select(d => (d.TypeUrl, d.Name)));
-            foreach (var key in _decoded.Keys.Where(k => !live.Contains(k)).ToList()) _decoded.Remove(key);
+            _published = published;
+            _dumps = dumps;
+            _cache.Retain(set);
             return null;
         }
     }
 
-    /// <summary>Decodes (or reuses the tree of identical bytes); null when fine, else the NACK reason.</summary>
-    private string? Decode(XdsResource resource, out ConfigNode? tree)
+    /// <summary>The entries of one type in name order (the composed bootstrap's order); the first decode error, if any.</summary>
+    private string? Entries(IReadOnlyDictionary<string, XdsResource> resources, Dictionary<(string, string), DecodedResource> dumps,
+        List<DecodedResource> published, out List<KeyValuePair<string, XdsResourceEntry>> entries)
     {
-        var key = (resource.TypeUrl, resource.Name);
-        if (_decoded.TryGetValue(key, out var cached) && cached.Bytes.Span.SequenceEqual(resource.Bytes.Span))
+        XdsResource[] ordered = [.. resources.Values];
+        Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        entries = new List<KeyValuePair<string, XdsResourceEntry>>(ordered.Length);
+        foreach (XdsResource r in ordered)
         {
-            tree = cached.Tree;
-            return null;
+            XdsResourceEntry e = _cache.Get(r);
+            if (e.DecodeError is string error) return error;
+            entries.Add(new(r.Name, e));
+            // The dump entry of the serving version is reused while bytes and version are the same.
+            DecodedResource dump = _dumps.TryGetValue((r.TypeUrl, r.Name), out DecodedResource? d) && d.Version == r.Version && d.Bytes.Equals(e.Bytes)
+                ? d
+                : new DecodedResource(r.TypeUrl, r.Name, r.Version, e.Bytes, e.Since);
+            dumps[(r.TypeUrl, r.Name)] = dump;
+            published.Add(dump);
         }
-        XdsDecodeResult result = ProtoTreeDecoder.Decode(resource.TypeUrl, resource.Bytes.Span, XdsTypeUrls.ShortName(resource.TypeUrl) + " \"" + resource.Name + "\"");
-        if (!result.IsSuccess || result.Tree is null)
-        {
-            tree = null;
-            return $"{XdsTypeUrls.ShortName(resource.TypeUrl)} \"{resource.Name}\": {result}";
-        }
-        tree = result.Tree;
-        _decoded[key] = (resource.Bytes.ToArray(), tree);
         return null;
+    }
+
+    /// <summary>Names of the bootstrap's static clusters: a CDS cluster may not take one (as in one bootstrap file).</summary>
+    private static HashSet<string> StaticClusterNames(ConfigNode? bootstrap)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (bootstrap is ConfigMap b && b.Get("static_resources") is ConfigMap sr && sr.Get("clusters") is ConfigList list)
+        {
+            foreach (ConfigNode c in list.Items)
+            {
+                if (c is ConfigMap m && m.Get("name") is ConfigScalar { Kind: ScalarKind.String } n) names.Add(n.Text);
+            }
+        }
+        return names;
     }
 }
