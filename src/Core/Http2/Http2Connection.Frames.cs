@@ -366,15 +366,20 @@ public abstract partial class Http2Connection
 
     private Http2FrameError OnPing(in Http2FrameHeader h, in ReadOnlySequence<byte> payload)
     {
-        if (h.HasFlag(Http2Flags.Ack)) return default;
+        Span<byte> eight = stackalloc byte[8];
+        payload.Slice(0, 8).CopyTo(eight);
+        ulong opaque = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(eight);
+        if (h.HasFlag(Http2Flags.Ack))
+        {
+            OnPingAck(opaque);
+            return default;
+        }
         if (!_controlBudget.TryTake())
         {
             Stats.OutboundControlFlood.Increment();
             return Http2FrameError.Connection(Http2ErrorCode.EnhanceYourCalm, "PING flood");
         }
-        Span<byte> eight = stackalloc byte[8];
-        payload.Slice(0, 8).CopyTo(eight);
-        Output.WritePing(ack: true, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(eight));
+        Output.WritePing(ack: true, opaque);
         return default;
     }
 

@@ -117,6 +117,7 @@ public abstract partial class Http2Connection : IDisposable
                 ReadResult r = await _input.ReadAsync();
                 DrainRecycleQueue();
                 ReadOnlySequence<byte> buffer = r.Buffer;
+                if (!buffer.IsEmpty) NoteReceived();
                 if (r.IsCanceled && _closing)
                 {
                     _input.AdvanceTo(buffer.Start);

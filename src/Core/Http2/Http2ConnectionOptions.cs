@@ -35,6 +35,16 @@ public sealed record Http2ConnectionOptions
     public int MaxPriorityFramesPerStream { get; init; } = 100;
     /// <summary>Time for the peer to acknowledge our SETTINGS (§6.5.3 SETTINGS_TIMEOUT).</summary>
     public TimeSpan SettingsTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    // ---- keepalive (Envoy connection_keepalive; off unless configured) ----
+    /// <summary>A PING (§6.7) every interval (plus jitter) to prove the peer is alive; zero sends none.</summary>
+    public TimeSpan KeepaliveInterval { get; init; }
+    /// <summary>How long a keepalive PING may go unanswered (any frame received extends it) before the connection is closed; zero disables keepalive.</summary>
+    public TimeSpan KeepaliveTimeout { get; init; }
+    /// <summary>Up to this share of the interval is added at random to each interval, so pools do not ping in lockstep.</summary>
+    public double KeepaliveIntervalJitter { get; init; } = 0.15;
+    /// <summary>A connection that received nothing for this long sends a PING before its next new stream; zero: never.</summary>
+    public TimeSpan KeepaliveIdleInterval { get; init; }
 }
 
 /// <summary>A token bucket for the flood defences: a burst, refilled at a steady rate. Not thread-safe (read loop only).</summary>
