@@ -12,8 +12,12 @@ public sealed record Http2ConnectionOptions
     public int InitialStreamWindowSize { get; init; } = 1 << 20;
     /// <summary>The connection-level receive window (raised from 65,535 with a WINDOW_UPDATE right after SETTINGS).</summary>
     public int InitialConnectionWindowSize { get; init; } = 16 << 20;
-    /// <summary>SETTINGS_MAX_FRAME_SIZE we accept (16 KiB is what every peer must accept).</summary>
-    public int MaxFrameSize { get; init; } = Http2Constants.MinMaxFrameSize;
+    /// <summary>
+    /// SETTINGS_MAX_FRAME_SIZE we advertise (the protocol's floor is 16 KiB). Larger frames let a peer that
+    /// honours it (another Sidecar, most h2 libraries) send a bulk stream in a quarter of the frames; it stays
+    /// well under the stream window so several frames are in flight at once.
+    /// </summary>
+    public int MaxFrameSize { get; init; } = 64 * 1024;
     public int HeaderTableSize { get; init; } = 4096;
     /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE (Envoy: max_request_headers_kb, default 60 KiB).</summary>
     public int MaxHeaderListSize { get; init; } = 60 * 1024;

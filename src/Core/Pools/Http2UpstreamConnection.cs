@@ -20,6 +20,8 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
     private readonly IUpstreamConnectionOwner _owner;
     private readonly Heartbeat _heartbeat;
     private readonly Stack<Http2UpstreamStream> _pool = new();
+    // A Lock, not a Monitor on the stack: taken twice per stream, and cheaper uncontended under native AOT.
+    private readonly Lock _poolLock = new();
     private readonly int _streamCap;
     private int _nextStreamId = 1;
     private int _opening;
@@ -89,7 +91,7 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
     public (Http2UpstreamStream Stream, IBufferWriter<byte> Block) BeginRequest()
     {
         Http2UpstreamStream stream;
-        lock (_pool) stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
+        lock (_poolLock) stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
         KeepaliveBeforeNewStream();
         IBufferWriter<byte> block = Output.BeginHeaders();
         int id = _nextStreamId;
@@ -120,7 +122,7 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
         var s = (Http2UpstreamStream)stream;
         s.InboundBody.Complete();
         s.ResetInboundPipe();
-        lock (_pool)
+        lock (_poolLock)
         {
             if (_pool.Count < 64) _pool.Push(s);
         }
@@ -186,6 +188,14 @@ public sealed class Http2UpstreamStream : Http2Stream
     /// before <see cref="HeadSignal"/> is set: the waiter may run before the read loop marks the stream ended.</summary>
     public bool HeadEndedStream { get; private set; }
 
+    /// <summary>
+    /// Where response DATA may go directly while it is set (the proxy's downstream HTTP/2 stream, once the
+    /// response head went out): from the read loop into the other connection's output, without the pipe.
+    /// </summary>
+    public IHttp2DataSink? DataSink { get; set; }
+
+    protected internal override bool TryForwardData(in ReadOnlySequence<byte> content, bool endStream) => DataSink?.TryWriteData(content, endStream) ?? false;
+
     /// <summary>The response-head deadline passed before the head came (set by the connection's heartbeat).</summary>
     public bool HeadTimedOut { get; private set; }
     private long _headDeadlineMs = long.MaxValue;
@@ -195,6 +205,7 @@ public sealed class Http2UpstreamStream : Http2Stream
         Refused = false;
         HeadEndedStream = false;
         HeadTimedOut = false;
+        DataSink = null;
         Volatile.Write(ref _headDeadlineMs, long.MaxValue);
         HeadSignal.Reset();
     }
@@ -241,4 +252,11 @@ public sealed class Http2UpstreamStream : Http2Stream
 
     /// <summary>Cancel from another flow that may hold a stale reference: only if this is still stream <paramref name="id"/>.</summary>
     public void Cancel(int id) => Connection.ResetStream(this, id, Http2ErrorCode.Cancel);
+}
+
+/// <summary>Takes DATA content at once (all of it, returning true) or not at all (false: it is queued as usual).</summary>
+public interface IHttp2DataSink
+{
+    /// <param name="endStream">The data ends the stream (the sink's copy ends its own stream).</param>
+    bool TryWriteData(in ReadOnlySequence<byte> data, bool endStream);
 }
