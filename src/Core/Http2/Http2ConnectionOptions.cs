@@ -12,12 +12,15 @@ public sealed record Http2ConnectionOptions
     public int InitialStreamWindowSize { get; init; } = 1 << 20;
     /// <summary>The connection-level receive window (raised from 65,535 with a WINDOW_UPDATE right after SETTINGS).</summary>
     public int InitialConnectionWindowSize { get; init; } = 16 << 20;
+    /// <summary>SETTINGS_MAX_FRAME_SIZE we advertise as a server (16 KiB, what every peer must accept: a client's
+    /// frame is buffered whole before it is handled, so an untrusted peer gets the smallest).</summary>
+    public int MaxFrameSize { get; init; } = Http2Constants.MinMaxFrameSize;
     /// <summary>
-    /// SETTINGS_MAX_FRAME_SIZE we advertise (the protocol's floor is 16 KiB). Larger frames let a peer that
-    /// honours it (another Sidecar, most h2 libraries) send a bulk stream in a quarter of the frames; it stays
-    /// well under the stream window so several frames are in flight at once.
+    /// SETTINGS_MAX_FRAME_SIZE we advertise as a client (upstream connections). Responses are the bulk direction:
+    /// larger frames let an upstream that honours it (another Sidecar, most h2 servers) send a long body in a
+    /// quarter of the frames; it stays well under the stream window so several frames are in flight at once.
     /// </summary>
-    public int MaxFrameSize { get; init; } = 64 * 1024;
+    public int ClientMaxFrameSize { get; init; } = 64 * 1024;
     public int HeaderTableSize { get; init; } = 4096;
     /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE (Envoy: max_request_headers_kb, default 60 KiB).</summary>
     public int MaxHeaderListSize { get; init; } = 60 * 1024;
