@@ -73,11 +73,11 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
         HostIndex = RequestIdIndex = ForwardedForIndex = -1;
     }
 
-    /// <summary>Called by the HPACK decoder for each field, in order.</summary>
     /// <summary>Bytes allowed in a regular field name: visible ASCII except upper case and ':' (RFC 9113 §8.2.1).</summary>
     private static readonly System.Buffers.SearchValues<byte> NameBytes = System.Buffers.SearchValues.Create(
         "!\"#$%&'()*+,-./0123456789;<=>?@[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
+    /// <summary>Called by the HPACK decoder for each field, in order.</summary>
     public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
     {
         if (_error is not null) return;
