@@ -143,3 +143,57 @@ public sealed class KeepaliveTests
         Assert.Contains(r.Errors, e => e.Message.Contains(message, StringComparison.Ordinal));
     }
 }
+
+/// <summary>The same setting on the connection manager: a downstream client that stops answering PINGs is closed.</summary>
+public sealed class DownstreamKeepaliveTests
+{
+    [Fact]
+    public async Task SilentClientIsClosedAfterTheTimeout()
+    {
+        using var backend = new FixedResponseBackend("hello world\n");
+        var baseModel = ProxyHarness.HttpModel(backend.Port);
+        var hcm = baseModel.Listeners[0].FilterChains[0].Http!;
+        var withKeepalive = new HttpConnectionManagerModel
+        {
+            StatPrefix = hcm.StatPrefix,
+            CodecType = CodecType.Http2,
+            RouteConfig = hcm.RouteConfig,
+            Http2 = new Http2ProtocolOptionsModel
+            {
+                ConnectionKeepalive = new Http2KeepaliveModel { Interval = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromMilliseconds(300), IntervalJitter = 0 },
+            },
+        };
+        await using var proxy = await ProxyHarness.StartAsync(ProxyHarness.HttpModel(backend.Port, hcmOverride: withKeepalive));
+        int pings = await Task.Run(() =>
+        {
+            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            s.Connect(proxy.EndPoint);
+            s.ReceiveTimeout = 5000;
+            byte[] hello = [.. "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8, 0, 0, 0, 0x4, 0, 0, 0, 0, 0, 0, 0, 0, 0x4, 0x1, 0, 0, 0, 0];   // preface, SETTINGS, SETTINGS ACK
+            s.Send(hello);
+            // Read frames (never answering a PING) until the proxy closes the connection.
+            byte[] buf = new byte[64 * 1024];
+            int have = 0, seen = 0;
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                int n = s.Receive(buf, have, buf.Length - have, System.Net.Sockets.SocketFlags.None);
+                if (n == 0) return seen;
+                have += n;
+                int at = 0;
+                while (have - at >= 9)
+                {
+                    int length = (buf[at] << 16) | (buf[at + 1] << 8) | buf[at + 2];
+                    if (have - at < 9 + length) break;
+                    if (buf[at + 3] == 0x6 && (buf[at + 4] & 0x1) == 0) seen++;
+                    at += 9 + length;
+                }
+                Buffer.BlockCopy(buf, at, buf, 0, have - at);
+                have -= at;
+            }
+            return -1;
+        });
+        Assert.Equal(1, pings);
+        Assert.Equal(1, proxy.Stats.Counter("http.ingress_http.http2.keepalive_timeout").Value);
+    }
+}

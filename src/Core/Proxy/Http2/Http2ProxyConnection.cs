@@ -149,6 +149,13 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
 
     public void OnHeartbeat(long nowMs)
     {
+        if (KeepaliveTick(nowMs))
+        {
+            // connection_keepalive on the connection manager: a client that stopped answering PINGs is gone.
+            Stats.KeepaliveTimeout.Increment();
+            OnForce();
+            return;
+        }
         Http2Stream[] open = RentStreams(out int n);
         long stallMs = (long)Chain.Model.StreamIdleTimeout.TotalMilliseconds;
         for (int i = 0; i < n; i++)
