@@ -173,16 +173,25 @@ public sealed class HpackEncoder
         for (int i = 1; i <= _table.Count; i++)
         {
             ref readonly HpackDynamicTable.Entry entry = ref _table.Get(i);
-            if (entry.NameHash != nameHash || !_table.BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) continue;
-            if (nameIndex == 0) nameIndex = i;
-            if (nameOnly || entry.ValueLength != value.Length) continue;
-            if (!valueHashed)
+            if (entry.NameHash != nameHash) continue;
+            // The value's length and hash are checked before the name's bytes: a name that repeats with many
+            // values (x-envoy-upstream-service-time: 0, 1, 2, ...) fills the table with entries of that name,
+            // and once one of them gave the name index only a full match is still of interest.
+            bool valueMayMatch = !nameOnly && entry.ValueLength == value.Length;
+            if (valueMayMatch)
             {
-                // Hashed only once a name matched: most fields (per-request values) stop at the name.
-                valueHash = HpackHash.Of(value);
-                valueHashed = true;
+                if (!valueHashed)
+                {
+                    // Hashed only once a name hash matched: most fields (per-request values) stop before.
+                    valueHash = HpackHash.Of(value);
+                    valueHashed = true;
+                }
+                valueMayMatch = entry.ValueHash == valueHash;
             }
-            if (entry.ValueHash == valueHash && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
+            if (nameIndex != 0 && !valueMayMatch) continue;
+            if (!_table.BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) continue;
+            if (nameIndex == 0) nameIndex = i;
+            if (valueMayMatch && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
         }
         return 0;
     }

@@ -101,8 +101,14 @@ public abstract partial class Http2Connection
             Stats.RxMessagingError.Increment();
             return Http2FrameError.Stream(Http2ErrorCode.ProtocolError, "DATA exceeds content-length");
         }
-        if (!content.IsEmpty)
+        if ((!content.IsEmpty || endStream) && Volatile.Read(ref stream.BufferedInbound) == 0 && stream.TryForwardData(content, endStream))
         {
+            // Passed on without the pipe: the window is returned as if a consumer had read it.
+            if (!content.IsEmpty) Credit(stream, (int)content.Length);
+        }
+        else if (!content.IsEmpty)
+        {
+            Interlocked.Add(ref stream.BufferedInbound, content.Length);
             foreach (ReadOnlyMemory<byte> segment in content) stream.InboundWriter.Write(segment.Span);
             // The pipe never pauses (flow control bounds it), so this completes at once; a waiting consumer runs inline.
             ValueTask<FlushResult> flushed = stream.InboundWriter.FlushAsync();
@@ -366,15 +372,20 @@ public abstract partial class Http2Connection
 
     private Http2FrameError OnPing(in Http2FrameHeader h, in ReadOnlySequence<byte> payload)
     {
-        if (h.HasFlag(Http2Flags.Ack)) return default;
+        Span<byte> eight = stackalloc byte[8];
+        payload.Slice(0, 8).CopyTo(eight);
+        ulong opaque = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(eight);
+        if (h.HasFlag(Http2Flags.Ack))
+        {
+            OnPingAck(opaque);
+            return default;
+        }
         if (!_controlBudget.TryTake())
         {
             Stats.OutboundControlFlood.Increment();
             return Http2FrameError.Connection(Http2ErrorCode.EnhanceYourCalm, "PING flood");
         }
-        Span<byte> eight = stackalloc byte[8];
-        payload.Slice(0, 8).CopyTo(eight);
-        Output.WritePing(ack: true, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(eight));
+        Output.WritePing(ack: true, opaque);
         return default;
     }
 

@@ -92,6 +92,37 @@ public abstract partial class Http2Connection
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="data"/> as DATA frames at once if both windows and the output take all of it, and
+    /// nobody is already waiting to send on the stream (order); otherwise writes nothing and returns false. For a
+    /// proxy forwarding from another connection's read loop: no wait, no await, one copy. The flush is a kick,
+    /// which a read pass's batch turns into one flush per output.
+    /// </summary>
+    public bool TryWriteDataNow(Http2Stream stream, in ReadOnlySequence<byte> data, bool endStream)
+    {
+        lock (Output.SyncRoot)
+        {
+            long n = data.Length;
+            if (stream.IsReset || stream.ResetSent || stream.EndStreamSent || stream.WaitingToSend || Output.IsCompleted || Output.IsCongested) return false;
+            if (stream.SendWindow < n || _connectionSendWindow < n) return false;
+            stream.SendWindow -= n;
+            _connectionSendWindow -= n;
+            ReadOnlySequence<byte> rest = data;
+            do
+            {
+                int frame = (int)Math.Min(rest.Length, Output.PeerMaxFrameSize);
+                bool last = frame == rest.Length;
+                Output.WriteData(stream.Id, rest.Slice(0, frame), endStream && last);
+                rest = rest.Slice(frame);
+            }
+            while (!rest.IsEmpty);
+            if (endStream) stream.EndStreamSent = true;
+        }
+        if (endStream) RetireIfDone(stream);
+        Output.Kick();
+        return true;
+    }
+
     /// <summary>Makes everything written so far go out.</summary>
     public Task FlushAsync() => Output.FlushAsync();
 
@@ -176,6 +207,7 @@ public abstract partial class Http2Connection
     internal void OnInboundConsumed(Http2Stream stream, int bytes)
     {
         if (bytes <= 0) return;
+        Interlocked.Add(ref stream.BufferedInbound, -bytes);
         Credit(stream, bytes);
     }
 

@@ -28,6 +28,8 @@ public abstract partial class Http2Connection : IDisposable
     /// <summary>The shared write side (HPACK encoder, frame writers).</summary>
     public Http2Output Output { get; }
     private Http2Settings _peer = Http2Settings.Default;
+    /// <summary>The SETTINGS_MAX_FRAME_SIZE we advertise and enforce (§4.2).</summary>
+    private readonly int _receiveMaxFrameSize;
 
     // Flow control ledgers. Send side: guarded by the output lock. Receive side: read loop, plus consumer credits (Interlocked).
     private long _connectionSendWindow = Http2Constants.DefaultWindowSize;
@@ -63,6 +65,7 @@ public abstract partial class Http2Connection : IDisposable
         Output = new Http2Output(output, new HpackEncoder());
         Output.SetDrainedCallback(OnOutputDrained);
         _connectionReceiveWindow = options.InitialConnectionWindowSize;
+        _receiveMaxFrameSize = isServer ? options.MaxFrameSize : options.ClientMaxFrameSize;
         _resetBudget = new Http2Budget(options.StreamResetBurst, options.StreamResetsPerSecond);
         _controlBudget = new Http2Budget(options.ControlFrameBurst, options.ControlFramesPerSecond);
     }
@@ -90,7 +93,7 @@ public abstract partial class Http2Connection : IDisposable
         [
             (Http2SettingId.MaxConcurrentStreams, (uint)Options.MaxConcurrentStreams),
             (Http2SettingId.InitialWindowSize, (uint)Options.InitialStreamWindowSize),
-            (Http2SettingId.MaxFrameSize, (uint)Options.MaxFrameSize),
+            (Http2SettingId.MaxFrameSize, (uint)_receiveMaxFrameSize),
             (Http2SettingId.MaxHeaderListSize, (uint)Options.MaxHeaderListSize),
             (Http2SettingId.EnablePush, 0),
             (Http2SettingId.EnableConnectProtocol, IsServer && Options.AllowConnectProtocol ? 1u : 0u),
@@ -117,6 +120,7 @@ public abstract partial class Http2Connection : IDisposable
                 ReadResult r = await _input.ReadAsync();
                 DrainRecycleQueue();
                 ReadOnlySequence<byte> buffer = r.Buffer;
+                if (!buffer.IsEmpty) NoteReceived();
                 if (r.IsCanceled && _closing)
                 {
                     _input.AdvanceTo(buffer.Start);
@@ -128,7 +132,7 @@ public abstract partial class Http2Connection : IDisposable
                 {
                     while (true)
                     {
-                        Http2ReadStatus status = Http2FrameReader.TryRead(ref buffer, Options.MaxFrameSize, out Http2FrameHeader header, out ReadOnlySequence<byte> payload);
+                        Http2ReadStatus status = Http2FrameReader.TryRead(ref buffer, _receiveMaxFrameSize, out Http2FrameHeader header, out ReadOnlySequence<byte> payload);
                         if (status == Http2ReadStatus.Incomplete) break;
                         if (status == Http2ReadStatus.FrameTooLarge)
                         {
@@ -273,13 +277,13 @@ public abstract partial class Http2Connection : IDisposable
         {
             removed = _streams.TryGetValue(stream.Id, out Http2Stream? s) && ReferenceEquals(s, stream) && _streams.Remove(stream.Id);
             left = _streams.Count;
+            if (removed)
+            {
+                _recentlyClosed[_recentlyClosedNext] = stream.Id;
+                _recentlyClosedNext = (_recentlyClosedNext + 1) % _recentlyClosed.Length;
+            }
         }
         if (!removed) return;
-        lock (Output.SyncRoot)
-        {
-            _recentlyClosed[_recentlyClosedNext] = stream.Id;
-            _recentlyClosedNext = (_recentlyClosedNext + 1) % _recentlyClosed.Length;
-        }
         Stats.StreamsActive.Decrement();
         if (stream.Release()) QueueRecycle(stream);
         if (left == 0)

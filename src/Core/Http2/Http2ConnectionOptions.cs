@@ -12,8 +12,15 @@ public sealed record Http2ConnectionOptions
     public int InitialStreamWindowSize { get; init; } = 1 << 20;
     /// <summary>The connection-level receive window (raised from 65,535 with a WINDOW_UPDATE right after SETTINGS).</summary>
     public int InitialConnectionWindowSize { get; init; } = 16 << 20;
-    /// <summary>SETTINGS_MAX_FRAME_SIZE we accept (16 KiB is what every peer must accept).</summary>
+    /// <summary>SETTINGS_MAX_FRAME_SIZE we advertise as a server (16 KiB, what every peer must accept: a client's
+    /// frame is buffered whole before it is handled, so an untrusted peer gets the smallest).</summary>
     public int MaxFrameSize { get; init; } = Http2Constants.MinMaxFrameSize;
+    /// <summary>
+    /// SETTINGS_MAX_FRAME_SIZE we advertise as a client (upstream connections). Responses are the bulk direction:
+    /// larger frames let an upstream that honours it (another Sidecar, most h2 servers) send a long body in a
+    /// quarter of the frames; it stays well under the stream window so several frames are in flight at once.
+    /// </summary>
+    public int ClientMaxFrameSize { get; init; } = 64 * 1024;
     public int HeaderTableSize { get; init; } = 4096;
     /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE (Envoy: max_request_headers_kb, default 60 KiB).</summary>
     public int MaxHeaderListSize { get; init; } = 60 * 1024;
@@ -35,6 +42,16 @@ public sealed record Http2ConnectionOptions
     public int MaxPriorityFramesPerStream { get; init; } = 100;
     /// <summary>Time for the peer to acknowledge our SETTINGS (§6.5.3 SETTINGS_TIMEOUT).</summary>
     public TimeSpan SettingsTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    // ---- keepalive (Envoy connection_keepalive; off unless configured) ----
+    /// <summary>A PING (§6.7) every interval (plus jitter) to prove the peer is alive; zero sends none.</summary>
+    public TimeSpan KeepaliveInterval { get; init; }
+    /// <summary>How long a keepalive PING may go unanswered (any frame received extends it) before the connection is closed; zero disables keepalive.</summary>
+    public TimeSpan KeepaliveTimeout { get; init; }
+    /// <summary>Up to this share of the interval is added at random to each interval, so pools do not ping in lockstep.</summary>
+    public double KeepaliveIntervalJitter { get; init; } = 0.15;
+    /// <summary>A connection that received nothing for this long sends a PING before its next new stream; zero: never.</summary>
+    public TimeSpan KeepaliveIdleInterval { get; init; }
 }
 
 /// <summary>A token bucket for the flood defences: a burst, refilled at a steady rate. Not thread-safe (read loop only).</summary>

@@ -73,6 +73,10 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
         HostIndex = RequestIdIndex = ForwardedForIndex = -1;
     }
 
+    /// <summary>Bytes allowed in a regular field name: visible ASCII except upper case and ':' (RFC 9113 §8.2.1).</summary>
+    private static readonly System.Buffers.SearchValues<byte> NameBytes = System.Buffers.SearchValues.Create(
+        "!\"#$%&'()*+,-./0123456789;<=>?@[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
+
     /// <summary>Called by the HPACK decoder for each field, in order.</summary>
     public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
     {
@@ -98,14 +102,11 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
             OnPseudoHeader(name, value, neverIndexed);
             return;
         }
-        // §8.2.1: names are lower case and contain no controls, space or non-ASCII.
-        foreach (byte b in name)
+        // §8.2.1: names are lower case and contain no controls, space or non-ASCII (one vectorised scan).
+        if (name.IndexOfAnyExcept(NameBytes) >= 0)
         {
-            if (b <= 0x20 || b >= 0x7f || (b >= (byte)'A' && b <= (byte)'Z') || b == (byte)':')
-            {
-                _error = "field name is not lower-case token characters";
-                return;
-            }
+            _error = "field name is not lower-case token characters";
+            return;
         }
         _sawRegular = true;
         // §8.2.2: connection-specific fields make the message malformed; TE may only say "trailers".

@@ -47,6 +47,8 @@ public abstract class Http2Stream
     internal int ReceiveWindow;
     /// <summary>Bytes the consumer has read and not yet returned to the peer as window.</summary>
     internal int ReceiveCredit;
+    /// <summary>DATA bytes put in the inbound pipe and not yet consumed: while any are there, new DATA queues behind them.</summary>
+    internal long BufferedInbound;
 
     // -- guarded by the connection's output lock --
     internal long SendWindow;
@@ -80,6 +82,7 @@ public abstract class Http2Stream
         BodylessResponseExpected = false;
         ReceiveWindow = receiveWindow;
         ReceiveCredit = 0;
+        BufferedInbound = 0;
         SendWindow = sendWindow;
         EndStreamSent = false;
         ResetSent = false;
@@ -111,6 +114,14 @@ public abstract class Http2Stream
 
     /// <summary>The peer reset the stream or the connection ended; runs on the read loop.</summary>
     protected internal virtual void OnReset(Http2ErrorCode code) { }
+
+    /// <summary>
+    /// DATA content arrived while nothing is queued in the inbound pipe: a subclass may pass it on at once
+    /// (a proxy writes it straight into the other connection's output: one copy, no pipe, no wake-up) and
+    /// return true; the bytes then count as consumed. <paramref name="endStream"/>: the frame ended the stream
+    /// (no trailers can follow, §8.1), so the forwarded copy may end its stream too. Runs on the read loop.
+    /// </summary>
+    protected internal virtual bool TryForwardData(in System.Buffers.ReadOnlySequence<byte> content, bool endStream) => false;
 
     /// <summary>
     /// Tells the connection the consumer is done with <paramref name="bytes"/> of inbound DATA, so the

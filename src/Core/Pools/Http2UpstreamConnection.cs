@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Sidecar.Core.Async;
 using Sidecar.Core.Balancing;
 using Sidecar.Core.Http2;
+using Sidecar.Core.Lifecycle;
 using Sidecar.Core.Telemetry;
 
 namespace Sidecar.Core.Pools;
@@ -11,23 +12,28 @@ namespace Sidecar.Core.Pools;
 /// One multiplexed HTTP/2 connection to an upstream endpoint (the client end). Requests open streams
 /// on it while SETTINGS_MAX_CONCURRENT_STREAMS allows; a GOAWAY stops new streams, and streams the
 /// upstream says it never processed fail as refused so the caller may retry them (RFC 9113 §6.8).
+/// The shared heartbeat drives its keepalive PINGs and the response-head deadlines of its streams.
 /// </summary>
-public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
+public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable, IHeartbeatTarget
 {
     private readonly ConnectionContext _context;
     private readonly IUpstreamConnectionOwner _owner;
+    private readonly Heartbeat _heartbeat;
     private readonly Stack<Http2UpstreamStream> _pool = new();
+    // A Lock, not a Monitor on the stack: taken twice per stream, and cheaper uncontended under native AOT.
+    private readonly Lock _poolLock = new();
     private readonly int _streamCap;
     private int _nextStreamId = 1;
     private int _opening;
     private Task? _loop;
     private int _destroyed;
 
-    public Http2UpstreamConnection(ConnectionContext context, EndpointState endpoint, IUpstreamConnectionOwner owner, Http2ConnectionOptions options, Http2Stats stats)
+    public Http2UpstreamConnection(ConnectionContext context, EndpointState endpoint, IUpstreamConnectionOwner owner, Http2ConnectionOptions options, Http2Stats stats, Heartbeat heartbeat)
         : base(context.Transport.Input, context.Transport.Output, options, stats, isServer: false)
     {
         _context = context;
         _owner = owner;
+        _heartbeat = heartbeat;
         Endpoint = endpoint;
         _streamCap = options.MaxConcurrentStreams;
     }
@@ -44,6 +50,7 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
     {
         Output.WriteRaw(Http2Constants.ClientPreface);
         SendInitialSettings();
+        _heartbeat.Register(this);
         _loop = RunLoopAsync();
     }
 
@@ -55,6 +62,7 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
         }
         finally
         {
+            _heartbeat.Unregister(this);
             IsDead = true;
             Closed?.Invoke(this);
             await DisposeAsync();
@@ -83,7 +91,8 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
     public (Http2UpstreamStream Stream, IBufferWriter<byte> Block) BeginRequest()
     {
         Http2UpstreamStream stream;
-        lock (_pool) stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
+        lock (_poolLock) stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
+        KeepaliveBeforeNewStream();
         IBufferWriter<byte> block = Output.BeginHeaders();
         int id = _nextStreamId;
         _nextStreamId += 2;
@@ -113,7 +122,7 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
         var s = (Http2UpstreamStream)stream;
         s.InboundBody.Complete();
         s.ResetInboundPipe();
-        lock (_pool)
+        lock (_poolLock)
         {
             if (_pool.Count < 64) _pool.Push(s);
         }
@@ -131,6 +140,24 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable
     }
 
     internal void Refuse(Http2UpstreamStream stream) => ResetStream(stream, Http2ErrorCode.RefusedStream);
+
+    /// <summary>Heartbeat: keepalive PINGs (and closing on an unanswered one), response-head deadlines.</summary>
+    public void OnHeartbeat(long nowMs)
+    {
+        if (IsDead) return;
+        if (KeepaliveTick(nowMs))
+        {
+            // The peer did not answer in time: no new stream goes on this connection, and it is closed at
+            // once without a GOAWAY (the peer is presumed gone; Envoy closes with NoFlush too).
+            Stats.KeepaliveTimeout.Increment();
+            Abort();
+            _context.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("HTTP/2 keepalive PING timed out"));
+            return;
+        }
+        Http2Stream[] open = RentStreams(out int n);
+        for (int i = 0; i < n; i++) ((Http2UpstreamStream)open[i]).CheckHeadDeadline(nowMs);
+        ArrayPool<Http2Stream>.Shared.Return(open, clearArray: true);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -161,11 +188,45 @@ public sealed class Http2UpstreamStream : Http2Stream
     /// before <see cref="HeadSignal"/> is set: the waiter may run before the read loop marks the stream ended.</summary>
     public bool HeadEndedStream { get; private set; }
 
+    /// <summary>
+    /// Where response DATA may go directly while it is set (the proxy's downstream HTTP/2 stream, once the
+    /// response head went out): from the read loop into the other connection's output, without the pipe.
+    /// </summary>
+    public IHttp2DataSink? DataSink { get; set; }
+
+    protected internal override bool TryForwardData(in ReadOnlySequence<byte> content, bool endStream) => DataSink?.TryWriteData(content, endStream) ?? false;
+
+    /// <summary>The response-head deadline passed before the head came (set by the connection's heartbeat).</summary>
+    public bool HeadTimedOut { get; private set; }
+    private long _headDeadlineMs = long.MaxValue;
+
     protected override void OnStart()
     {
         Refused = false;
         HeadEndedStream = false;
+        HeadTimedOut = false;
+        DataSink = null;
+        Volatile.Write(ref _headDeadlineMs, long.MaxValue);
         HeadSignal.Reset();
+    }
+
+    /// <summary>
+    /// Arms a deadline for the response head (zero or less: none). When it passes, <see cref="HeadTimedOut"/> is
+    /// set and <see cref="HeadSignal"/> wakes the waiter. A field the heartbeat reads: no timer per request.
+    /// </summary>
+    public void ArmHeadTimeout(TimeSpan timeout) =>
+        Volatile.Write(ref _headDeadlineMs, timeout > TimeSpan.Zero ? Environment.TickCount64 + (long)timeout.TotalMilliseconds : long.MaxValue);
+
+    public void DisarmHeadTimeout() => Volatile.Write(ref _headDeadlineMs, long.MaxValue);
+
+    internal void CheckHeadDeadline(long nowMs)
+    {
+        long deadline = Volatile.Read(ref _headDeadlineMs);
+        if (nowMs < deadline) return;
+        // Claimed once: the stream may have been disarmed (or recycled and re-armed) since it was read.
+        if (Interlocked.CompareExchange(ref _headDeadlineMs, long.MaxValue, deadline) != deadline) return;
+        HeadTimedOut = true;
+        HeadSignal.Set();
     }
 
     protected internal override void OnHeadersReceived(bool endStream)
@@ -191,4 +252,11 @@ public sealed class Http2UpstreamStream : Http2Stream
 
     /// <summary>Cancel from another flow that may hold a stale reference: only if this is still stream <paramref name="id"/>.</summary>
     public void Cancel(int id) => Connection.ResetStream(this, id, Http2ErrorCode.Cancel);
+}
+
+/// <summary>Takes DATA content at once (all of it, returning true) or not at all (false: it is queued as usual).</summary>
+public interface IHttp2DataSink
+{
+    /// <param name="endStream">The data ends the stream (the sink's copy ends its own stream).</param>
+    bool TryWriteData(in ReadOnlySequence<byte> data, bool endStream);
 }

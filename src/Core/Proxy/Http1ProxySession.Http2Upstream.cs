@@ -39,14 +39,13 @@ internal sealed partial class Http1ProxySession
                 return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.UpstreamConnectionTermination, false, false, false, false);
             }
             TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
-            using (var timer = new CancellationTokenSource(timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan))
-            using (timer.Token.UnsafeRegister(static s => ((Http2UpstreamStream)s!).HeadSignal.Set(), up))
-            {
-                await up.HeadSignal.WaitAsync();
-            }
+            // The deadline is a field the upstream connection's heartbeat reads: no timer per request.
+            up.ArmHeadTimeout(timeout);
+            await up.HeadSignal.WaitAsync();
+            up.DisarmHeadTimeout();
             if (!up.HeadReceived)
             {
-                bool timedOut = !up.IsReset;
+                bool timedOut = up.HeadTimedOut && !up.IsReset;
                 if (timedOut) cluster.Stats.UpstreamRqTimeout.Increment();
                 up.Cancel();
                 ProxyError e = timedOut ? ProxyError.UpstreamRequestTimeout : ProxyError.UpstreamConnectionTermination;

@@ -118,6 +118,10 @@ public static class SnapshotBuilder
         MaxConsecutiveEmptyFrames = m.MaxConsecutiveInboundFramesWithEmptyPayload,
         MaxPriorityFramesPerStream = m.MaxInboundPriorityFramesPerStream,
         MaxHeaderListSize = maxHeaderListSize,
+        KeepaliveTimeout = m.ConnectionKeepalive?.Timeout ?? TimeSpan.Zero,
+        KeepaliveInterval = m.ConnectionKeepalive?.Interval ?? TimeSpan.Zero,
+        KeepaliveIntervalJitter = m.ConnectionKeepalive?.IntervalJitter ?? 0.15,
+        KeepaliveIdleInterval = m.ConnectionKeepalive?.ConnectionIdleInterval ?? TimeSpan.Zero,
     };
 
     public static TcpChainRuntime BuildTcpChain(TcpProxyModel tcp, ProxySnapshot snapshot, StatsStore stats) => new()

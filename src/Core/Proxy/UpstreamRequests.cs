@@ -66,7 +66,7 @@ internal static class UpstreamRequests
         if (connection is not null) return (connection, endpoint, ProxyError.None);
         var (context, error) = await ConnectAsync(cluster, endpoint, services);
         if (context is null) return (null, endpoint, error);
-        connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats);
+        connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats, services.Heartbeat);
         connection.Start();
         if (!cluster.Http2Pool.Add(connection)) return (null, endpoint, ProxyError.UpstreamOverflow);
         return (connection, endpoint, ProxyError.None);

@@ -25,6 +25,7 @@ public sealed class Http2Stats
         SettingsTimeout = store.Counter(p + "settings_timeout");
         FlowControlStall = store.Counter(p + "flow_control_stall_timeout");
         Trailers = store.Counter(p + "trailers");
+        KeepaliveTimeout = store.Counter(p + "keepalive_timeout");
         StreamsActive = store.Gauge(p + "streams_active");
     }
 
@@ -52,5 +53,7 @@ public sealed class Http2Stats
     /// <summary>A stream waited on a zero send window longer than the stall timeout.</summary>
     public Counter FlowControlStall { get; }
     public Counter Trailers { get; }
+    /// <summary>Connections closed because a keepalive PING went unanswered (Envoy's name).</summary>
+    public Counter KeepaliveTimeout { get; }
     public Gauge StreamsActive { get; }
 }

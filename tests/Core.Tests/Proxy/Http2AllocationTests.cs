@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Sidecar.Core.Tests.Http2;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -37,6 +38,44 @@ public sealed class Http2AllocationTests(ITestOutputHelper output)
         });
         // As for HTTP/1.1: anything per stream would be >= 24 bytes; timers may add a few objects per window.
         Assert.True(perStream < 1, $"expected 0 B/stream, measured {perStream} B/stream");
+    }
+
+    /// <summary>
+    /// The other translation: an HTTP/1.1 keep-alive client → a cluster that speaks HTTP/2 (explicit h2) on a
+    /// pooled multiplexed connection. The response-head deadline of each request (route timeout 15 s) must
+    /// cost nothing per request either.
+    /// </summary>
+    [Fact]
+    public async Task Http1RequestsToAnHttp2ClusterAllocateNothingInSteadyState()
+    {
+        using var backend = new BlockingH2Backend();
+        await using var proxy = await ProxyHarness.StartAsync(backend.Model(ProxyHarness.HttpModel(backend.Port)));
+        byte[] request = System.Text.Encoding.ASCII.GetBytes(
+            "GET /hello HTTP/1.1\r\nHost: example.com\r\nUser-Agent: alloc-test\r\nAccept: */*\r\nx-request-id: fixed\r\n\r\n");
+        long perRequest = await Task.Run(() =>
+        {
+            using var client = new BlockingClient(proxy.EndPoint);
+            void Roundtrip()
+            {
+                client.Send(request);
+                int status = client.ReadResponse(out _, out int body);
+                if (status != 200 || body != BlockingH2Backend.Body.Length) throw new InvalidOperationException($"unexpected response {status} {body}");
+            }
+            for (int i = 0; i < 20_000; i++) Roundtrip();
+            const int N = 10_000;
+            long best = long.MaxValue;
+            for (int window = 0; window < 5; window++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < N; i++) Roundtrip();
+                long after = GC.GetTotalAllocatedBytes(precise: true);
+                output.WriteLine($"window {window}: {after - before} bytes over {N} HTTP/1.1 requests to an h2 cluster ({(after - before) / (double)N:0.###} B/request)");
+                best = Math.Min(best, after - before);
+            }
+            return best / N;
+        });
+        Assert.Equal(1, backend.Connections);
+        Assert.True(perRequest < 1, $"expected 0 B/request, measured {perRequest} B/request");
     }
 }
 
@@ -88,15 +127,8 @@ internal sealed class BlockingH2Client : IDisposable
         block.AddRange(System.Text.Encoding.ASCII.GetBytes(value));
     }
 
-    private static void WriteFrameHeader(Span<byte> d, int length, byte type, byte flags, int stream)
-    {
-        d[0] = (byte)(length >> 16);
-        d[1] = (byte)(length >> 8);
-        d[2] = (byte)length;
-        d[3] = type;
-        d[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(d[5..], stream);
-    }
+    private static void WriteFrameHeader(Span<byte> d, int length, byte type, byte flags, int stream) =>
+        BlockingH2Backend.WriteFrameHeader(d, length, type, flags, stream);
 
     /// <summary>One GET on a new stream; returns when its END_STREAM arrives.</summary>
     public void Get()

@@ -16,6 +16,21 @@ public sealed class Http2ProtocolOptionsModel
     public int MaxOutboundControlFrames { get; init; } = 1000;
     public int MaxConsecutiveInboundFramesWithEmptyPayload { get; init; } = 1;
     public int MaxInboundPriorityFramesPerStream { get; init; } = 100;
+    /// <summary><c>connection_keepalive</c>: PINGs that detect a dead peer; null when not configured.</summary>
+    public Http2KeepaliveModel? ConnectionKeepalive { get; init; }
+}
+
+/// <summary>Envoy <c>config.core.v3.KeepaliveSettings</c> (HTTP/2 PING keepalive).</summary>
+public sealed class Http2KeepaliveModel
+{
+    /// <summary>PING period; zero sends no interval PINGs.</summary>
+    public TimeSpan Interval { get; init; }
+    /// <summary>Time for a PING's ACK (extended by any frame received) before the connection is closed.</summary>
+    public required TimeSpan Timeout { get; init; }
+    /// <summary>Random extra per interval, as a fraction of it (Envoy's default 15%).</summary>
+    public double IntervalJitter { get; init; } = 0.15;
+    /// <summary>Idle this long before a new stream: a PING goes first. Zero: never.</summary>
+    public TimeSpan ConnectionIdleInterval { get; init; }
 }
 
 /// <summary>Which protocol a cluster speaks upstream (Envoy HttpProtocolOptions' upstream_protocol_options).</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Sidecar.Core.Config.Model;
+using Sidecar.Core.Config.Tree;
 
 namespace Sidecar.Core.Config.Translation;
 
@@ -20,9 +22,51 @@ internal static class Http2OptionsTranslator
             MaxOutboundControlFrames = Int(ctx, h2.Take("max_outbound_control_frames"), "max_outbound_control_frames", d.MaxOutboundControlFrames, 1, int.MaxValue),
             MaxConsecutiveInboundFramesWithEmptyPayload = Int(ctx, h2.Take("max_consecutive_inbound_frames_with_empty_payload"), "max_consecutive_inbound_frames_with_empty_payload", d.MaxConsecutiveInboundFramesWithEmptyPayload, 0, int.MaxValue),
             MaxInboundPriorityFramesPerStream = Int(ctx, h2.Take("max_inbound_priority_frames_per_stream"), "max_inbound_priority_frames_per_stream", d.MaxInboundPriorityFramesPerStream, 0, int.MaxValue),
+            ConnectionKeepalive = h2.Message("connection_keepalive") is FieldReader k ? Keepalive(k) : null,
         };
         h2.Finish();
         return model;
+    }
+
+    /// <summary>
+    /// <c>connection_keepalive</c> (config.core.v3.KeepaliveSettings): <c>timeout</c> is required and above 1 ms
+    /// (protocol.proto's validation); interval and connection_idle_interval may be zero (that kind of PING off);
+    /// <c>interval_jitter</c> is a Percent, 0–100, default 15.
+    /// </summary>
+    private static Http2KeepaliveModel? Keepalive(FieldReader k)
+    {
+        TranslationContext ctx = k.Context;
+        ConfigNode? timeoutNode = k.Take("timeout");
+        TimeSpan? timeout = timeoutNode is null ? null : ctx.Duration(timeoutNode);
+        TimeSpan interval = k.Duration("interval") ?? TimeSpan.Zero;
+        TimeSpan idle = k.Duration("connection_idle_interval") ?? TimeSpan.Zero;
+        double jitter = 15;
+        if (k.Message("interval_jitter") is FieldReader percent)
+        {
+            ConfigNode? v = percent.Take("value");
+            if (v is ConfigScalar { Kind: ScalarKind.Number or ScalarKind.String } s &&
+                double.TryParse(s.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out double j) && j is >= 0 and <= 100)
+            {
+                jitter = j;
+            }
+            else if (v is not null)
+            {
+                ctx.Error(v, "interval_jitter.value must be a number between 0 and 100");
+            }
+            percent.Finish();
+        }
+        k.Finish();
+        if (timeoutNode is null)
+        {
+            ctx.Error(k.Node, "connection_keepalive.timeout is required");
+            return null;
+        }
+        if (timeout is not { } t || t <= TimeSpan.FromMilliseconds(1))
+        {
+            if (timeout is not null) ctx.Error(timeoutNode, "connection_keepalive.timeout must be greater than 1ms");
+            return null;
+        }
+        return new Http2KeepaliveModel { Timeout = t, Interval = interval, IntervalJitter = jitter / 100, ConnectionIdleInterval = idle };
     }
 
     private static int Int(TranslationContext ctx, Tree.ConfigNode? node, string field, int fallback, int min, int max)

@@ -17,6 +17,8 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
 {
     private readonly ConnectionContext _downstream;
     private readonly Stack<Http2ProxyStream> _pool = new();
+    // A Lock, not a Monitor on the stack: taken twice per stream, and cheaper uncontended under native AOT.
+    private readonly Lock _poolLock = new();
     private readonly ReusableSignal _allStreamsDone = new();
     private int _runningStreams;
     private long _idleSinceMs = Environment.TickCount64;
@@ -102,7 +104,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     protected override Http2Stream? AcceptStream(int streamId)
     {
         Http2ProxyStream stream;
-        lock (_pool) stream = _pool.TryPop(out Http2ProxyStream? s) ? s : new Http2ProxyStream(this);
+        lock (_poolLock) stream = _pool.TryPop(out Http2ProxyStream? s) ? s : new Http2ProxyStream(this);
         stream.Begin(streamId);
         return stream;
     }
@@ -130,7 +132,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
         var s = (Http2ProxyStream)stream;
         s.InboundBody.Complete();
         s.ResetInboundPipe();
-        lock (_pool)
+        lock (_poolLock)
         {
             if (_pool.Count < 64)
             {
@@ -150,6 +152,13 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
 
     public void OnHeartbeat(long nowMs)
     {
+        if (KeepaliveTick(nowMs))
+        {
+            // connection_keepalive on the connection manager: a client that stopped answering PINGs is gone.
+            Stats.KeepaliveTimeout.Increment();
+            OnForce();
+            return;
+        }
         Http2Stream[] open = RentStreams(out int n);
         long stallMs = (long)Chain.Model.StreamIdleTimeout.TotalMilliseconds;
         for (int i = 0; i < n; i++)

@@ -127,17 +127,27 @@ internal sealed partial class Http2ProxyStream
         }
     }
 
-    /// <summary>Upstream DATA to the client as the client's windows allow; upstream trailers (grpc-status) follow.</summary>
+    /// <summary>Response DATA straight from the upstream read loop to the client when the windows allow (see <see cref="IHttp2DataSink"/>).</summary>
+    bool IHttp2DataSink.TryWriteData(in ReadOnlySequence<byte> data, bool endStream) => _connection.TryWriteDataNow(this, data, endStream);
+
+    /// <summary>
+    /// Upstream DATA to the client as the client's windows allow; upstream trailers (grpc-status) follow. While
+    /// this runs, DATA that finds the client's windows open is written by the upstream read loop itself (the
+    /// sink); what does not fit waits in the upstream stream's pipe and is sent from here, in order.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardHttp2BodyAsync(Http2UpstreamStream up)
     {
         PipeReader body = up.InboundBody;
+        up.DataSink = this;
         try
         {
             while (true)
             {
                 ReadResult r = await body.ReadAsync();
                 ReadOnlySequence<byte> buffer = r.Buffer;
+                // The sink already wrote the last DATA with END_STREAM (the pipe was empty then, so it is now too).
+                if (r.IsCompleted && buffer.IsEmpty && EndStreamSent) return true;
                 bool last = r.IsCompleted && !up.HasTrailers;
                 bool sent = buffer.IsEmpty && !last || await _connection.WriteDataAsync(this, buffer, endStream: last);
                 int consumed = (int)buffer.Length;
@@ -159,6 +169,10 @@ internal sealed partial class Http2ProxyStream
         catch (Http2StreamResetException)
         {
             return false;
+        }
+        finally
+        {
+            up.DataSink = null;
         }
     }
 }

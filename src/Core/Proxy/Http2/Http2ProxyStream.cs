@@ -20,7 +20,7 @@ namespace Sidecar.Core.Proxy.Http2;
 /// </list>
 /// The object is pooled by its connection and reused for later streams.
 /// </summary>
-internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable
+internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp2DataSink
 {
     private readonly Http2ProxyConnection _connection;
     private readonly Action _onRunCompleted;
