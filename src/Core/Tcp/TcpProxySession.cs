@@ -52,8 +52,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
             return;
         }
         Socket? downSocket = _downstream.Features.Get<IConnectionSocketFeature>()?.Socket;
-        string clusterName = _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : Routing.WeightedClusterPicker.Shared.Pick(_chain.Model.WeightedClusters);
-        if (downSocket is null || !_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        if (downSocket is null || !_chain.Snapshot.Clusters.TryGetValue(PickClusterName(), out ClusterRuntime? cluster))
         {
             stats.DownstreamCxNoRoute.Increment();
             _downstream.Abort();
@@ -78,16 +77,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
                     result = ConnectResult.Refused;
                 }
             }
-            if (result == ConnectResult.Connected)
-            {
-                up = socket;
-                Balancing.ClusterState.ReportConnectSuccess(endpoint);
-            }
-            else
-            {
-                cluster.State.ReportConnectFailure(endpoint);
-                cluster.Stats.UpstreamCxConnectFail.Increment();
-            }
+            if (RecordConnect(cluster, endpoint, result)) up = socket;
         }
         if (up is null)
         {
@@ -207,11 +197,26 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         }
     }
 
+    private string PickClusterName() =>
+        _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : Routing.WeightedClusterPicker.Shared.Pick(_chain.Model.WeightedClusters);
+
+    /// <summary>Outlier/health bookkeeping and stats for one connect attempt; true when it connected.</summary>
+    private static bool RecordConnect(ClusterRuntime cluster, Balancing.EndpointState endpoint, ConnectResult result)
+    {
+        if (result == ConnectResult.Connected)
+        {
+            Balancing.ClusterState.ReportConnectSuccess(endpoint);
+            return true;
+        }
+        cluster.State.ReportConnectFailure(endpoint);
+        cluster.Stats.UpstreamCxConnectFail.Increment();
+        return false;
+    }
+
     private async Task RunOverPipesAsync()
     {
         var stats = _chain.Stats;
-        string clusterName = _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : Routing.WeightedClusterPicker.Shared.Pick(_chain.Model.WeightedClusters);
-        if (!_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        if (!_chain.Snapshot.Clusters.TryGetValue(PickClusterName(), out ClusterRuntime? cluster))
         {
             stats.DownstreamCxNoRoute.Increment();
             _downstream.Abort();
@@ -235,16 +240,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
                 }
                 else connection = secured;
             }
-            if (result == ConnectResult.Connected)
-            {
-                up = connection;
-                Balancing.ClusterState.ReportConnectSuccess(endpoint);
-            }
-            else
-            {
-                cluster.State.ReportConnectFailure(endpoint);
-                cluster.Stats.UpstreamCxConnectFail.Increment();
-            }
+            if (RecordConnect(cluster, endpoint, result)) up = connection;
         }
         if (up is null)
         {
