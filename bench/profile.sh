@@ -13,6 +13,7 @@ trap cleanup EXIT
 mkdir -p "$D/www"; head -c 1024 /dev/zero | tr '\0' 'a' > "$D/www/1k"
 sed -e "s|@DIR@|$D|g" -e "s|@PORT@|18380|g" "$HERE/peers/backend-nginx.conf" > "$D/backend.conf"
 sed -e "s|@PORT@|18301|g" -e "s|@ADMIN_PORT@|18302|g" -e "s|@BACKEND_PORT@|18380|g" \
+  -e "s|@TCP_PORT@|18351|g" -e "s|@IPERF_PORT@|18390|g" \
   -e "s|@GENERATE_REQUEST_ID@|${GENERATE_REQUEST_ID:-true}|g" "$HERE/peers/sidecar.yaml" > "$D/sidecar.yaml"
 nginx -c "$D/backend.conf" -p "$D" -e "$D/err.log" & PIDS+=($!)
 "$BIN" proxy --config "$D/sidecar.yaml" > "$D/sidecar.log" 2>&1 & SPID=$!; PIDS+=($SPID)

@@ -14,6 +14,10 @@ namespace Sidecar.Core.Tcp;
 /// preserving half-close — when one side shuts down its sending direction, we shut down ours towards
 /// the other side and keep relaying the opposite direction until it ends too. Idle connections are
 /// closed after idle_timeout (Envoy default 1 h).
+/// On our transport (the default) both sides are pipe connections: bytes move from one side's receive blocks
+/// (32 KiB) into the other side's send blocks, and completing a side's output is its half-close (FIN after the
+/// last byte). On Kestrel's transport (SIDECAR_TRANSPORT=kestrel), whose pipes cannot half-close, the relay
+/// drives the raw sockets instead.
 /// </summary>
 internal sealed class TcpProxySession : IHeartbeatTarget
 {
@@ -25,6 +29,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
     private readonly ProxyServices _services;
     private long _lastActivity = Environment.TickCount64;
     private Socket? _upstream;
+    private ConnectionContext? _upstreamConnection;
     private volatile bool _idleTimedOut;
 
     private readonly System.Net.IPEndPoint? _originalDestination;
@@ -41,9 +46,13 @@ internal sealed class TcpProxySession : IHeartbeatTarget
     {
         var stats = _chain.Stats;
         stats.DownstreamCxTotal.Increment();
+        if (_services.Transport.Kind == TransportKind.Epoll)
+        {
+            await RunOverPipesAsync();
+            return;
+        }
         Socket? downSocket = _downstream.Features.Get<IConnectionSocketFeature>()?.Socket;
-        string clusterName = _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : Routing.WeightedClusterPicker.Shared.Pick(_chain.Model.WeightedClusters);
-        if (downSocket is null || !_chain.Snapshot.Clusters.TryGetValue(clusterName, out ClusterRuntime? cluster))
+        if (downSocket is null || !_chain.Snapshot.Clusters.TryGetValue(PickClusterName(), out ClusterRuntime? cluster))
         {
             stats.DownstreamCxNoRoute.Increment();
             _downstream.Abort();
@@ -68,16 +77,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
                     result = ConnectResult.Refused;
                 }
             }
-            if (result == ConnectResult.Connected)
-            {
-                up = socket;
-                Balancing.ClusterState.ReportConnectSuccess(endpoint);
-            }
-            else
-            {
-                cluster.State.ReportConnectFailure(endpoint);
-                cluster.Stats.UpstreamCxConnectFail.Increment();
-            }
+            if (RecordConnect(cluster, endpoint, result)) up = socket;
         }
         if (up is null)
         {
@@ -197,6 +197,130 @@ internal sealed class TcpProxySession : IHeartbeatTarget
         }
     }
 
+    private string PickClusterName() =>
+        _chain.Model.WeightedClusters.IsDefaultOrEmpty ? _chain.Model.Cluster : Routing.WeightedClusterPicker.Shared.Pick(_chain.Model.WeightedClusters);
+
+    /// <summary>Outlier/health bookkeeping and stats for one connect attempt; true when it connected.</summary>
+    private static bool RecordConnect(ClusterRuntime cluster, Balancing.EndpointState endpoint, ConnectResult result)
+    {
+        if (result == ConnectResult.Connected)
+        {
+            Balancing.ClusterState.ReportConnectSuccess(endpoint);
+            return true;
+        }
+        cluster.State.ReportConnectFailure(endpoint);
+        cluster.Stats.UpstreamCxConnectFail.Increment();
+        return false;
+    }
+
+    private async Task RunOverPipesAsync()
+    {
+        var stats = _chain.Stats;
+        if (!_chain.Snapshot.Clusters.TryGetValue(PickClusterName(), out ClusterRuntime? cluster))
+        {
+            stats.DownstreamCxNoRoute.Increment();
+            _downstream.Abort();
+            return;
+        }
+        ConnectionContext? up = null;
+        for (int attempt = 0; attempt < Math.Max(1, _chain.Model.MaxConnectAttempts) && up is null; attempt++)
+        {
+            var endpoint = cluster.PickEndpoint(_originalDestination);
+            if (endpoint is null) break;
+            cluster.Stats.UpstreamCxTotal.Increment();
+            var (result, connection) = await _services.Connector.ConnectAsync(endpoint.Address, cluster.Model.ConnectTimeout, cluster.Model.UpstreamBind, _services.Drain.Force);
+            if (result == ConnectResult.Connected && cluster.TlsFor(endpoint) is { } tls)
+            {
+                // Upstream transport_socket: a failed handshake counts as a failed connect attempt.
+                (TlsConnection? secured, _) = await tls.HandshakeAsync(connection!, _services.Drain.Force);
+                if (secured is null)
+                {
+                    await connection!.DisposeAsync();
+                    result = ConnectResult.Refused;
+                }
+                else connection = secured;
+            }
+            if (RecordConnect(cluster, endpoint, result)) up = connection;
+        }
+        if (up is null)
+        {
+            // Envoy closes the downstream (FIN, not RST) when no upstream connection can be made.
+            stats.UpstreamConnectFail.Increment();
+            return;
+        }
+        _upstreamConnection = up;
+        cluster.Stats.UpstreamCxActive.Increment();
+        _services.Heartbeat.Register(this);
+        using var force = _services.Drain.Force.UnsafeRegister(static s => ((TcpProxySession)s!).Abort(), this);
+        try
+        {
+            Task toUpstream = PumpAsync(_downstream, up, stats.DownstreamCxRxBytesTotal);
+            Task toDownstream = PumpAsync(up, _downstream, stats.DownstreamCxTxBytesTotal);
+            await Task.WhenAll(toUpstream, toDownstream);
+        }
+        finally
+        {
+            _services.Heartbeat.Unregister(this);
+            if (_idleTimedOut) stats.IdleTimeout.Increment();
+            cluster.Stats.UpstreamCxActive.Decrement();
+            cluster.Stats.UpstreamCxDestroy.Increment();
+            await up.DisposeAsync();
+            await _downstream.Transport.Input.CompleteAsync();
+            await _downstream.Transport.Output.CompleteAsync();
+        }
+    }
+
+    /// <summary>
+    /// One direction: copy what <paramref name="from"/> received into <paramref name="to"/>'s output (whole receive
+    /// blocks at a time), then pass its end of stream on as a half-close and keep the other direction going.
+    /// </summary>
+    private async Task PumpAsync(ConnectionContext from, ConnectionContext to, Telemetry.Counter bytes)
+    {
+        PipeReader input = from.Transport.Input;
+        PipeWriter output = to.Transport.Output;
+        try
+        {
+            while (true)
+            {
+                ReadResult r = await input.ReadAsync();
+                ReadOnlySequence<byte> buffer = r.Buffer;
+                bool hadData = !buffer.IsEmpty;
+                foreach (ReadOnlyMemory<byte> segment in buffer) output.Write(segment.Span);
+                bytes.Add(buffer.Length);
+                input.AdvanceTo(buffer.End);
+                if (hadData)
+                {
+                    Touch();
+                    FlushResult f = await output.FlushAsync();
+                    if (f.IsCompleted)
+                    {
+                        // The receiving side is gone (reset): nothing more can be delivered in either direction.
+                        Abort();
+                        return;
+                    }
+                }
+                if (r.IsCompleted || r.IsCanceled) break;
+            }
+            await HalfCloseAsync(to);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException or OperationCanceledException)
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>FIN towards <paramref name="side"/> after the last byte; over TLS, close_notify first.</summary>
+    private static async ValueTask HalfCloseAsync(ConnectionContext side)
+    {
+        if (side is TlsConnection tls)
+        {
+            await tls.Stream.ShutdownAsync();
+            await tls.Inner.Transport.Output.CompleteAsync();
+            return;
+        }
+        await side.Transport.Output.CompleteAsync();
+    }
+
     private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
     public void OnHeartbeat(long nowMs)
@@ -212,6 +336,7 @@ internal sealed class TcpProxySession : IHeartbeatTarget
 
     private void Abort()
     {
+        _upstreamConnection?.Abort();
         try
         {
             _upstream?.Close(0);

@@ -14,7 +14,7 @@ public readonly record struct ListenSocketOptions(bool Transparent, bool Freebin
     public bool IsDefault => !Transparent && !Freebind;
 }
 
-/// <summary>Binds a listening socket through Kestrel's socket transport (pipes over pooled memory).</summary>
+/// <summary>Binds a listening socket on the configured transport (ours by default, or Kestrel's): pipes over pooled memory.</summary>
 public static class SocketListener
 {
     public static ValueTask<IConnectionListener> BindAsync(IPEndPoint endpoint, TransportSettings settings, CancellationToken ct)
@@ -23,6 +23,7 @@ public static class SocketListener
     /// <exception cref="SocketException">Bind failed, or EPERM for <c>transparent</c> without CAP_NET_ADMIN/CAP_NET_RAW.</exception>
     public static async ValueTask<IConnectionListener> BindAsync(IPEndPoint endpoint, TransportSettings settings, ListenSocketOptions socketOptions, CancellationToken ct)
     {
+        if (settings.Kind == TransportKind.Epoll) return Sockets.EpollListener.Start(CreateBound(endpoint, socketOptions, reuseAddress: true), settings.PipeOptions);
         var options = new SocketTransportOptions
         {
             UnsafePreferInlineScheduling = settings.InlineScheduling,
@@ -33,17 +34,19 @@ public static class SocketListener
             WaitForDataBeforeAllocatingBuffer = settings.WaitForDataBeforeAllocatingBuffer,
         };
         if (settings.IoQueueCount > 0) options.IOQueueCount = settings.IoQueueCount;
-        if (!socketOptions.IsDefault) options.CreateBoundListenSocket = ep => CreateBound(ep, socketOptions);
+        if (!socketOptions.IsDefault) options.CreateBoundListenSocket = ep => CreateBound(ep, socketOptions, reuseAddress: false);
         var factory = new SocketTransportFactory(Options.Create(options), NullLoggerFactory.Instance);
         return await factory.BindAsync(endpoint, ct).ConfigureAwait(false);
     }
 
     /// <summary>Kestrel's default listen socket, with our options set between creation and bind (they must precede bind).</summary>
-    private static Socket CreateBound(EndPoint endpoint, ListenSocketOptions socketOptions)
+    private static Socket CreateBound(EndPoint endpoint, ListenSocketOptions socketOptions, bool reuseAddress)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            // As Kestrel's default listen socket does on Unix: a restarted proxy can rebind while old connections sit in TIME_WAIT.
+            if (reuseAddress) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             if (endpoint is IPEndPoint ip && ip.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
             if (socketOptions.Transparent) TransparentSocket.SetTransparent(socket);
             if (socketOptions.Freebind) TransparentSocket.SetFreebind(socket);

@@ -7,6 +7,8 @@ namespace Sidecar.Core.Transport;
 /// </summary>
 public sealed class TransportSettings
 {
+    /// <summary>Which socket transport carries connections (SIDECAR_TRANSPORT=kestrel selects Kestrel's, for comparison).</summary>
+    public TransportKind Kind { get; init; } = TransportKind.Epoll;
     public bool InlineScheduling { get; init; } = true;
     /// <summary>Kestrel's IOQueueCount; 0 uses one queue per core.</summary>
     public int IoQueueCount { get; init; }
@@ -23,18 +25,26 @@ public sealed class TransportSettings
     /// </summary>
     public uint UpstreamMark { get; init; }
 
+    /// <summary>Number of event loops of our transport (<c>--concurrency</c>); effective before the first socket opens.</summary>
+    public static void ConfigureEventLoops(int count) => Sockets.EpollLoopGroup.Configure(count);
+
     public static TransportSettings FromEnvironment()
     {
         string? inline = Environment.GetEnvironmentVariable("SIDECAR_INLINE_SCHEDULING");
         string? queues = Environment.GetEnvironmentVariable("SIDECAR_IO_QUEUES");
         return new TransportSettings
         {
+            Kind = string.Equals(Environment.GetEnvironmentVariable("SIDECAR_TRANSPORT"), "kestrel", StringComparison.OrdinalIgnoreCase) ? TransportKind.Kestrel : TransportKind.Epoll,
             InlineScheduling = inline is null || inline != "0",
             IoQueueCount = int.TryParse(queues, out int q) ? q : 0,
             UpstreamMark = ParseMark(Environment.GetEnvironmentVariable("SIDECAR_UPSTREAM_MARK")),
             WaitForDataBeforeAllocatingBuffer = Environment.GetEnvironmentVariable("SIDECAR_WAIT_FOR_DATA") != "0",
         };
     }
+
+    /// <summary>Pipe options of our transport for these settings, built once per settings object.</summary>
+    internal Sockets.TransportPipeOptions PipeOptions => _pipeOptions ??= new Sockets.TransportPipeOptions(Sockets.BlockMemoryPool.Shared, MaxBufferBytes, InlineScheduling);
+    private Sockets.TransportPipeOptions? _pipeOptions;
 
     private static uint ParseMark(string? text)
     {
@@ -43,4 +53,13 @@ public sealed class TransportSettings
             ? uint.Parse(text.AsSpan(2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture)
             : uint.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
+}
+
+/// <summary>The socket transport under every listener and upstream connection.</summary>
+public enum TransportKind : byte
+{
+    /// <summary>Sidecar's own: epoll loops, large receive blocks, sends straight from the flushing thread (src/Core/Transport/Sockets).</summary>
+    Epoll,
+    /// <summary>Kestrel's socket transport (System.Net.Sockets engine, 4 KiB pool blocks).</summary>
+    Kestrel,
 }

@@ -10,11 +10,12 @@ namespace Sidecar.Core.Transport;
 
 public enum ConnectResult : byte { Connected, Refused, TimedOut }
 
-/// <summary>Opens upstream TCP connections and wraps them in the same pipe transport as downstream.</summary>
+/// <summary>Opens upstream TCP connections on the same pipe transport as downstream (ours, or Kestrel's).</summary>
 public sealed class UpstreamConnector : IDisposable
 {
     private readonly SocketConnectionContextFactory _factory;
     private readonly uint _mark;
+    private readonly TransportSettings _settings;
 
     public UpstreamConnector(TransportSettings settings)
     {
@@ -28,6 +29,7 @@ public sealed class UpstreamConnector : IDisposable
         if (settings.IoQueueCount > 0) options.IOQueueCount = settings.IoQueueCount;
         _factory = new SocketConnectionContextFactory(options, NullLogger.Instance);
         _mark = settings.UpstreamMark;
+        _settings = settings;
     }
 
     /// <summary>Connects with a deadline; failures are results, not exceptions, for the caller's one error map.</summary>
@@ -37,6 +39,11 @@ public sealed class UpstreamConnector : IDisposable
     /// <summary>As above, binding the cluster's <c>upstream_bind_config</c> source first when it has one for this family.</summary>
     public async ValueTask<(ConnectResult Result, ConnectionContext? Connection)> ConnectAsync(IPEndPoint endpoint, TimeSpan timeout, UpstreamBindModel? bind, CancellationToken ct)
     {
+        if (_settings.Kind == TransportKind.Epoll)
+        {
+            var (r, c) = await Sockets.EpollConnector.ConnectAsync(endpoint, timeout, _mark, bind, _settings.PipeOptions, ct).ConfigureAwait(false);
+            return (r, c);
+        }
         var (result, socket) = await ConnectSocketAsync(endpoint, timeout, _mark, bind, ct).ConfigureAwait(false);
         return (result, socket is null ? null : _factory.Create(socket));
     }

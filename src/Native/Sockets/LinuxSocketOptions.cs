@@ -5,7 +5,7 @@ namespace Sidecar.Native.Sockets;
 /// and <see cref="System.Net.Sockets.Socket.SetRawSocketOption"/>. The managed enums have no names
 /// for these, so the raw kernel values are spelled out here, once, with their header of origin.
 /// </summary>
-internal static class LinuxSocketOptions
+public static class LinuxSocketOptions
 {
     /// <summary>SOL_SOCKET, include/uapi/asm-generic/socket.h (x86-64 and arm64 use the generic value).</summary>
     public const int SolSocket = 1;
