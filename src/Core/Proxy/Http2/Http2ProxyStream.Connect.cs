@@ -84,9 +84,11 @@ internal sealed partial class Http2ProxyStream
                 FlushResult f = await upstream.FlushAsync();
                 if (r.IsCompleted)
                 {
-                    // END_STREAM: the client is done sending; the upstream sees a FIN (a half-close of the
-                    // socket: completing the transport's pipe would close both directions) and its answer still flows back.
-                    if (connection.Context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket)
+                    // END_STREAM: the client is done sending; the upstream sees a FIN and its answer still flows back.
+                    // Our transport sends that FIN when its output is completed, after the last queued byte; Kestrel's
+                    // would close both directions, so there the socket is shut down for sending instead.
+                    if (connection.Context is not Transport.Sockets.EpollConnection
+                        && connection.Context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket)
                         socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
                     else await upstream.CompleteAsync();
                     return true;
