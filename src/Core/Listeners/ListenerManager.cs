@@ -105,6 +105,7 @@ public sealed class ListenerManager : IAsyncDisposable
         }
 
         // :: Commit — from here on nothing can fail.
+        SnapshotBuilder.CommitEndpoints(next);
         foreach ((ListenerRuntime runtime, ListenerChains chains) in updates) runtime.Publish(chains);
         var keep = new HashSet<ListenerRuntime>(updates.Select(u => u.Runtime));
         List<ListenerRuntime> removed;

@@ -23,6 +23,9 @@ public sealed class ProxySnapshot : IDisposable
     /// <summary>Clusters created for this snapshot (the others were carried over from the previous one).</summary>
     public System.Collections.Immutable.ImmutableArray<string> FreshClusters { get; init; } = [];
 
+    /// <summary>Endpoint sets of carried-over clusters that this version changes, applied when it is published.</summary>
+    public System.Collections.Immutable.ImmutableArray<PendingEndpoints> PendingEndpointUpdates { get; init; } = [];
+
     /// <summary>
     /// After <paramref name="next"/> is published: closes the clusters of this snapshot that <paramref name="next"/> did
     /// not carry over. Idle pooled connections close now; exchanges still running on them finish on their own.
@@ -221,3 +224,6 @@ public sealed class TcpChainRuntime
     public required TcpProxyStats Stats { get; init; }
     public required ProxySnapshot Snapshot { get; init; }
 }
+
+/// <summary>A carried-over cluster's new endpoint set, waiting for its version to be published.</summary>
+public sealed record PendingEndpoints(ClusterState State, System.Collections.Immutable.ImmutableArray<LocalityEndpointsModel> Localities);

@@ -25,8 +25,8 @@ public static class SnapshotBuilder
     /// <summary>
     /// Builds the runtime for <paramref name="model"/>. With a <paramref name="previous"/> snapshot, a cluster whose
     /// definition did not change is carried over — same state, circuit breakers, pools and open connections — and only
-    /// its endpoints are replaced if they changed (EDS-style); everything else is new. Nothing in
-    /// <paramref name="previous"/> is modified except those carried-over endpoint sets.
+    /// its endpoints are replaced, at <see cref="CommitEndpoints"/>, if they changed (EDS-style); everything else is new.
+    /// Nothing in <paramref name="previous"/> is modified here.
     /// </summary>
     /// <exception cref="TlsBindingException">a cluster's TLS context names an SDS secret with no certificate source behind it.</exception>
     public static ProxySnapshot Build(BootstrapModel model, StatsStore stats, TlsBindings? tls = null, ProxySnapshot? previous = null)
@@ -36,6 +36,7 @@ public static class SnapshotBuilder
         var clusters = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
         var fresh = new List<ClusterModel>();
         var carried = new List<(ClusterRuntime Runtime, ClusterModel Model)>();
+        var endpointUpdates = new List<PendingEndpoints>();
         foreach (ClusterModel c in model.Clusters.Values)
         {
             // xDS hands the same model instance for a cluster whose CDS and EDS resources did not change: nothing to compare.
@@ -78,11 +79,10 @@ public static class SnapshotBuilder
             // A carried runtime keeps its first model; the endpoints its state holds are the last ones given to it.
             ImmutableArray<LocalityEndpointsModel> current = AppliedEndpoints.TryGetValue(old.State, out AppliedLocalities? applied) ? applied.Localities : old.Model.Localities;
             // The same endpoint array (an unchanged EDS resource) needs no comparison either.
+            // Not applied yet: the version may still be refused (a listener that cannot bind), and then the serving
+            // clusters must keep their endpoints. CommitEndpoints applies them when the version is published.
             if (c.Localities != current && !c.Localities.SequenceEqual(current, LocalityComparer.Instance))
-            {
-                old.State.UpdateEndpoints(c.Localities);
-                AppliedEndpoints.AddOrUpdate(old.State, new AppliedLocalities(c.Localities));
-            }
+                endpointUpdates.Add(new PendingEndpoints(old.State, c.Localities));
             states[c.Name] = old.State;
             clusters[c.Name] = old;
         }
@@ -92,7 +92,21 @@ public static class SnapshotBuilder
             ClusterManager = new ClusterManager(states),
             Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
             FreshClusters = [.. fresh.Select(c => c.Name)],
+            PendingEndpointUpdates = [.. endpointUpdates],
         };
+    }
+
+    /// <summary>
+    /// At publish: gives the carried-over clusters of <paramref name="next"/> the endpoint sets that changed in this
+    /// version (EDS). Until then the serving version's clusters keep theirs, so a refused version changes nothing.
+    /// </summary>
+    public static void CommitEndpoints(ProxySnapshot next)
+    {
+        foreach (PendingEndpoints update in next.PendingEndpointUpdates)
+        {
+            update.State.UpdateEndpoints(update.Localities);
+            AppliedEndpoints.AddOrUpdate(update.State, new AppliedLocalities(update.Localities));
+        }
     }
 
     public static HttpChainRuntime BuildHttpChain(HttpConnectionManagerModel hcm, ProxySnapshot snapshot, StatsStore stats) => new()

@@ -119,6 +119,28 @@ static_resources:
     }
 
     [Fact]
+    public async Task ARefusedVersionLeavesTheServingClustersEndpointsAsTheyWere()
+    {
+        using var a = new FixedResponseBackend("from a");
+        using var b = new FixedResponseBackend("from b");
+        int port = TlsTestPeers.FreePort();
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "x", a.Port)));
+        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        squatter.Listen();
+        int taken = ((IPEndPoint)squatter.LocalEndPoint!).Port;
+
+        // The carried-over cluster gets new endpoints in this version, but the version cannot bind its listener.
+        string? error = await _proxy.Manager.ApplyAsync(Config(taken, "x", b.Port, listenerName: "other"));
+        Assert.NotNull(error);
+        using (var c = new BlockingClient(new IPEndPoint(IPAddress.Loopback, port))) Assert.Equal("200 from a", Get(c, "/"));
+
+        // The next good version that changes them does move them.
+        Assert.Null(await _proxy.Manager.ApplyAsync(Config(port, "x", b.Port)));
+        using (var c = new BlockingClient(new IPEndPoint(IPAddress.Loopback, port))) Assert.Equal("200 from b", Get(c, "/"));
+    }
+
+    [Fact]
     public async Task ARemovedListenerStopsAcceptingWhileItsOpenConnectionsFinish()
     {
         int port1 = TlsTestPeers.FreePort();
