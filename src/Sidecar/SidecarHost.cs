@@ -111,7 +111,8 @@ internal sealed class SidecarHost : IAsyncDisposable
     /// dynamic clusters, listeners and routes follow (endpoints with <c>?include_eds</c>).
     /// </summary>
     private string ConfigDump(string query) => _xds is { } xds
-        ? Sidecar.Core.Xds.Integration.XdsConfigDump.Render(_model.SourceJson, xds.Translator.Published, query.Contains("include_eds", StringComparison.Ordinal))
+        ? Sidecar.Core.Xds.Integration.XdsConfigDump.Render(_model.SourceJson, xds.Translator.Published, query.Contains("include_eds", StringComparison.Ordinal),
+            xds.Client.Status, xds.Secrets.Active)
         : "{\n \"configs\": [\n  {\n   \"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n   \"bootstrap\": "
         + _model.SourceJson + "\n  }\n ]\n}\n";
 

@@ -38,6 +38,7 @@ public sealed class XdsSecretsTests : IAsyncLifetime
     private FakeIstiod _fake = null!;
     private XdsConfigTranslator _translator = null!;
     private Task? _run;
+    private XdsClient? _client;
 
     public XdsSecretsTests() => _proxy = new ManagedProxy(new TlsBindings(null, NullLogger.Instance, _secrets));
 
@@ -118,9 +119,9 @@ public sealed class XdsSecretsTests : IAsyncLifetime
             BackoffMax = TimeSpan.FromMilliseconds(400),
             TickInterval = TimeSpan.FromMilliseconds(100),
         };
-        var client = new XdsClient(XdsTestResources.Node(), new GrpcXdsTransport(connection!), _translator, options, _proxy.Stats, NullLogger.Instance,
+        _client = new XdsClient(XdsTestResources.Node(), new GrpcXdsTransport(connection!), _translator, options, _proxy.Stats, NullLogger.Instance,
             secrets: _secrets);
-        _run = client.RunAsync(_stop.Token);
+        _run = _client.RunAsync(_stop.Token);
     }
 
     /// <summary>One TLS handshake + GET: the serial the server presented, and the response (or the failure).</summary>
@@ -220,5 +221,18 @@ public sealed class XdsSecretsTests : IAsyncLifetime
             Assert.Contains(reason, message);
             Assert.Equal(second.Leaf.SerialNumber, (await HandshakeAsync(port)).Serial);
         }
+
+        // /config_dump: the serving secret (key redacted), NACKED by its last refused update, with the reason.
+        string dump = XdsConfigDump.Render("{}", _translator.Published, includeEds: false, _client!.Status, _secrets.Active);
+        using JsonDocument doc = JsonDocument.Parse(dump);
+        JsonElement secrets = doc.RootElement.GetProperty("configs").EnumerateArray()
+            .Single(c => c.GetProperty("@type").GetString() == "type.googleapis.com/envoy.admin.v3.SecretsConfigDump").GetProperty("dynamic_active_secrets");
+        JsonElement entry = Assert.Single(secrets.EnumerateArray());
+        Assert.Equal(SecretName, entry.GetProperty("name").GetString());
+        Assert.Equal("NACKED", entry.GetProperty("client_status").GetString());
+        Assert.Contains("KeyMismatch", entry.GetProperty("error_state").GetProperty("details").GetString());
+        JsonElement certificate = entry.GetProperty("secret").GetProperty("tls_certificate");
+        Assert.Equal("[redacted]", Encoding.UTF8.GetString(Convert.FromBase64String(certificate.GetProperty("private_key").GetProperty("inline_bytes").GetString()!)));
+        Assert.Contains(second.Leaf.ExportCertificatePem(), Encoding.UTF8.GetString(Convert.FromBase64String(certificate.GetProperty("certificate_chain").GetProperty("inline_bytes").GetString()!)));
     }
 }

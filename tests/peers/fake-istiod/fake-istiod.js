@@ -217,6 +217,12 @@ function runCommand(c) {
       state[c.type].set(c.name, { version: c.version || 'r' + versionCounter, bytes: encodeFromCatalog(c.type, c.name, c.from) });
       return {};
     }
+    case 'putJson': { // {type, name, json (protojson, as a config dump shows it), version?}
+      versionCounter++;
+      const typeName = TYPES[c.type].substring(TYPES[c.type].lastIndexOf('/') + 1);
+      state[c.type].set(c.name, { version: c.version || 'r' + versionCounter, bytes: converter.encode(lookup(typeName), c.json) });
+      return {};
+    }
     case 'putRaw': // {type, name, base64, version?}
       versionCounter++;
       state[c.type].set(c.name, { version: c.version || 'r' + versionCounter, bytes: Buffer.from(c.base64, 'base64') });

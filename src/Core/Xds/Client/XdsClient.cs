@@ -33,7 +33,7 @@ public sealed class XdsClient
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _backoff = new XdsBackoff(options.BackoffBase, options.BackoffMax, random);
-        _store = new XdsResourceStore(translator, options.WarmingTimeout, secrets);
+        _store = new XdsResourceStore(translator, options.WarmingTimeout, secrets, _time);
         if (options.Protocol == XdsProtocol.Delta)
         {
             var delta = new DeltaSession(node, _store);
@@ -50,6 +50,9 @@ public sealed class XdsClient
     public XdsResourceSet? LastPublished => _store.Published;
 
     public XdsStats Stats => _stats;
+
+    /// <summary>Per-resource status for /config_dump (client_status, error_state); readable from any thread.</summary>
+    public XdsStatusView Status => _store.Status;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -56,6 +56,9 @@ public sealed class XdsResourceStore
         [XdsTypeUrls.Secret] = new(StringComparer.Ordinal),
     };
     private readonly IXdsSecretSink _secrets;
+    private readonly TimeProvider _time;
+    private readonly XdsStatusTracker _status = new();
+    private volatile XdsStatusView _statusView = XdsStatusView.Empty;
     private Dictionary<string, string[]> _listenerRoutes = new(StringComparer.Ordinal);
     private Dictionary<string, string[]> _listenerSecrets = new(StringComparer.Ordinal);
     private Dictionary<string, string[]> _clusterSecrets = new(StringComparer.Ordinal);
@@ -66,9 +69,11 @@ public sealed class XdsResourceStore
     private long _generation;
 
     /// <param name="secrets">Where SDS secrets go; without one, a secret is NACKed as not servable.</param>
-    public XdsResourceStore(IXdsResourceTranslator translator, TimeSpan? warmingTimeout = null, IXdsSecretSink? secrets = null)
+    /// <param name="time">Wall clock for the status' last_update_attempt (the warming logic uses the nowMs it is given).</param>
+    public XdsResourceStore(IXdsResourceTranslator translator, TimeSpan? warmingTimeout = null, IXdsSecretSink? secrets = null, TimeProvider? time = null)
     {
         _translator = translator;
+        _time = time ?? TimeProvider.System;
         _secrets = secrets ?? NoSecrets.Instance;
         WarmingTimeout = warmingTimeout ?? TimeSpan.FromSeconds(15);
     }
@@ -103,9 +108,24 @@ public sealed class XdsResourceStore
         return names;
     }
 
+    /// <summary>Per-resource status (CSDS ClientResourceStatus, UpdateFailureState), safe to read from any thread.</summary>
+    public XdsStatusView Status => _statusView;
+
     public XdsApplyResult Apply(XdsUpdate update, long nowMs)
     {
         if (!XdsTypeUrls.IsKnown(update.TypeUrl)) return XdsApplyResult.Reject($"unsupported type_url {update.TypeUrl}");
+        Dictionary<string, XdsResource> before = _resources[update.TypeUrl];
+        XdsApplyResult result = ApplyCore(update, nowMs);
+        if (result.Accepted) _status.Accepted(update, DesiredNames(update.TypeUrl));
+        else _status.Rejected(update, before, result.Error ?? "rejected", _time.GetUtcNow());
+        RefreshStatus();
+        return result;
+    }
+
+    private void RefreshStatus() => _statusView = _status.Snapshot(t => _resources[t], DesiredNames);
+
+    private XdsApplyResult ApplyCore(XdsUpdate update, long nowMs)
+    {
         string shortName = XdsTypeUrls.ShortName(update.TypeUrl);
 
         // 1. Every new or changed resource alone: a name, a decodable body, accepted by the translator.
@@ -206,6 +226,13 @@ public sealed class XdsResourceStore
 
     /// <summary>Publishes a set still cold when its warming deadline passes.</summary>
     public XdsTickResult Tick(long nowMs)
+    {
+        XdsTickResult result = TickCore(nowMs);
+        if (result != XdsTickResult.Nothing) RefreshStatus();
+        return result;
+    }
+
+    private XdsTickResult TickCore(long nowMs)
     {
         if (!_unpublishedChanges || _warmingDeadlineMs < 0 || nowMs < _warmingDeadlineMs) return XdsTickResult.Nothing;
         var candidate = new Candidate(this, XdsTypeUrls.Listener, _resources[XdsTypeUrls.Listener], _listenerRoutes, _clusterEndpoints, _listenerSecrets, _clusterSecrets);
