@@ -186,6 +186,26 @@ public sealed class IstioctlShapeTests : IAsyncLifetime
         Assert.NotEmpty(view.Endpoints);
     }
 
+    [Fact]
+    public void TheBootstrapsStaticResourcesAreListedWhereIstioctlLooks()
+    {
+        const string bootstrap = """
+{ "static_resources": {
+  "listeners": [{ "name": "0.0.0.0_15090", "address": { "socket_address": { "address": "0.0.0.0", "port_value": 15090 } },
+    "filter_chains": [{ "filters": [{ "name": "envoy.filters.network.http_connection_manager", "typed_config": {
+      "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", "stat_prefix": "stats",
+      "route_config": { "virtual_hosts": [{ "name": "backend", "domains": ["*"], "routes": [{ "match": { "prefix": "/stats/prometheus" }, "route": { "cluster": "prometheus_stats" } }] }] } } }] }] }],
+  "clusters": [{ "name": "prometheus_stats", "type": "STATIC", "connect_timeout": "0.250s" }] } }
+""";
+        using JsonDocument doc = JsonDocument.Parse(XdsConfigDump.Render(bootstrap, [], includeEds: false, XdsStatusView.Empty));
+        IstioctlView view = Read(doc.RootElement);
+        var listener = Assert.Single(view.Listeners);
+        Assert.Equal(("0.0.0.0_15090", "0.0.0.0", 15090, "HTTP"), (listener.Name, listener.Address, listener.Port, listener.Type));
+        Assert.Equal(("prometheus_stats", "STATIC"), Assert.Single(view.Clusters));
+        // A bootstrap without static resources (or "{}") adds no static lists.
+        Assert.DoesNotContain("static_listeners", XdsConfigDump.Render("{}", [], includeEds: false));
+    }
+
     private async Task PutAsync(string type, string name, string typeUrl, string json)
     {
         XdsEncodeResult encoded = ProtoTreeEncoder.Encode(typeUrl, ConfigLoader.ReadTree(json, isJson: true).Value!);

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sidecar.Core.Config.Tree;
 using Sidecar.Core.Xds.Decoding;
 using Sidecar.Core.Xds.Secrets;
@@ -24,10 +26,12 @@ public static class XdsConfigDump
     /// <summary>Envoy's redaction of private keys in dumps: the bytes of "[redacted]".</summary>
     private const string Redacted = "W3JlZGFjdGVkXQ==";
 
-    private sealed record SectionShape(string DumpType, string ListField, string ResourceField, string TypeUrl, bool NameField, string NameKey);
+    /// <param name="StaticField">The dump's static list and the bootstrap's static_resources list it comes from (or null).</param>
+    private sealed record SectionShape(string DumpType, string ListField, string ResourceField, string TypeUrl, bool NameField, string NameKey,
+        (string DumpField, string BootstrapField)? Static = null);
 
-    private static readonly SectionShape Clusters = new("ClustersConfigDump", "dynamic_active_clusters", "cluster", XdsTypeUrls.Cluster, false, "name");
-    private static readonly SectionShape Listeners = new("ListenersConfigDump", "dynamic_listeners", "listener", XdsTypeUrls.Listener, true, "name");
+    private static readonly SectionShape Clusters = new("ClustersConfigDump", "dynamic_active_clusters", "cluster", XdsTypeUrls.Cluster, false, "name", ("static_clusters", "clusters"));
+    private static readonly SectionShape Listeners = new("ListenersConfigDump", "dynamic_listeners", "listener", XdsTypeUrls.Listener, true, "name", ("static_listeners", "listeners"));
     private static readonly SectionShape Routes = new("RoutesConfigDump", "dynamic_route_configs", "route_config", XdsTypeUrls.RouteConfiguration, false, "name");
     private static readonly SectionShape Endpoints = new("EndpointsConfigDump", "dynamic_endpoint_configs", "endpoint_config", XdsTypeUrls.ClusterLoadAssignment, false, "cluster_name");
 
@@ -36,18 +40,54 @@ public static class XdsConfigDump
     {
         var sb = new StringBuilder(4096);
         sb.Append("{\n \"configs\": [\n  {\n   \"@type\": \"").Append(Admin).Append("BootstrapConfigDump\",\n   \"bootstrap\": ").Append(bootstrapJson).Append("\n  }");
-        Section(sb, Clusters, resources, status);
-        Section(sb, Listeners, resources, status);
-        Section(sb, Routes, resources, status);
-        if (includeEds) Section(sb, Endpoints, resources, status);
+        JsonNode? staticResources = StaticResources(bootstrapJson);
+        Section(sb, Clusters, resources, status, staticResources);
+        Section(sb, Listeners, resources, status, staticResources);
+        Section(sb, Routes, resources, status, staticResources);
+        if (includeEds) Section(sb, Endpoints, resources, status, staticResources);
         if (secrets is not null) SecretsSection(sb, secrets, status);
         sb.Append("\n ]\n}\n");
         return sb.ToString();
     }
 
-    private static void Section(StringBuilder sb, SectionShape shape, IReadOnlyList<DecodedResource> resources, XdsStatusView? status)
+    /// <summary>The bootstrap's <c>static_resources</c>, or null when there is none (or the text is not JSON).</summary>
+    private static JsonNode? StaticResources(string bootstrapJson)
     {
-        sb.Append(",\n  {\n   \"@type\": \"").Append(Admin).Append(shape.DumpType).Append("\",\n   \"").Append(shape.ListField).Append("\": [");
+        try
+        {
+            return JsonNode.Parse(bootstrapJson)?["static_resources"];
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Envoy lists the bootstrap's listeners and clusters as <c>static_listeners</c>/<c>static_clusters</c>
+    /// (<c>StaticListener{listener}</c>, <c>StaticCluster{cluster}</c>); istioctl's summaries read them there.
+    /// </summary>
+    private static void StaticSection(StringBuilder sb, SectionShape shape, JsonNode? staticResources)
+    {
+        if (shape.Static is not { } field || staticResources?[field.BootstrapField] is not JsonArray items || items.Count == 0) return;
+        sb.Append("\n   \"").Append(field.DumpField).Append("\": [");
+        bool first = true;
+        foreach (JsonNode? item in items)
+        {
+            if (item is not JsonObject resource) continue;
+            var typed = new JsonObject { ["@type"] = shape.TypeUrl };
+            foreach (var kv in resource) if (kv.Key != "@type") typed[kv.Key] = kv.Value?.DeepClone();
+            Open(sb, ref first);
+            sb.Append("{\"").Append(shape.ResourceField).Append("\": ").Append(typed.ToJsonString()).Append('}');
+        }
+        sb.Append(first ? "],\n   " : "\n   ],\n   ");
+    }
+
+    private static void Section(StringBuilder sb, SectionShape shape, IReadOnlyList<DecodedResource> resources, XdsStatusView? status, JsonNode? staticResources)
+    {
+        sb.Append(",\n  {\n   \"@type\": \"").Append(Admin).Append(shape.DumpType).Append("\",");
+        StaticSection(sb, shape, staticResources);
+        sb.Append("\n   \"").Append(shape.ListField).Append("\": [");
         bool first = true;
         var serving = new HashSet<string>(StringComparer.Ordinal);
         foreach (DecodedResource r in resources)
