@@ -38,6 +38,8 @@ REQUIRED=(
   "file:/usr/include/zlib.h:zlib1g-dev"
   # the container runtimes' default seccomp profile (RuntimeDefault), for the confinement tests
   "file:/usr/share/containers/seccomp.json:golang-github-containers-common"
+  # the xDS confinement test traces failed syscalls (EPERM from the allow-list) with strace -f -Z
+  "strace:strace"
   # bench peers (./build.sh bench): one TCP stream, nginx's TCP proxy
   "iperf3:iperf3"
   "file:/usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream"

@@ -56,7 +56,9 @@ internal sealed class SidecarHost : IAsyncDisposable
             Console.Error.WriteLine(identityError);
             return 1;
         }
-        var tls = new TlsBindings(workload, _log);
+        // SDS secrets istiod serves over ADS: one registry the xDS client fills and the TLS bindings read.
+        var sds = _xdsSettings is null ? null : new Sidecar.Core.Xds.Secrets.SdsSecretRegistry();
+        var tls = new TlsBindings(workload, _log, sds);
         var services = new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = _transport, Tls = tls };
         _listeners = new ListenerManager(services, _stats);
 
@@ -81,7 +83,7 @@ internal sealed class SidecarHost : IAsyncDisposable
             Console.WriteLine($"listener {l.Model.Name} on {l.BoundEndPoint?.ToString() ?? l.Model.Address + " (bind_to_port: false; reached by original_dst hand-off)"}");
         if (_xdsSettings is { } xdsSettings)
         {
-            if (XdsHost.TryStart(xdsSettings, _listeners, workload, _stats, _log, _notEnforced, out _xds) is string xdsError)
+            if (XdsHost.TryStart(xdsSettings, _listeners, workload, sds!, _stats, _log, _notEnforced, out _xds) is string xdsError)
             {
                 Console.Error.WriteLine(xdsError);
                 return 1;
@@ -109,7 +111,8 @@ internal sealed class SidecarHost : IAsyncDisposable
     /// dynamic clusters, listeners and routes follow (endpoints with <c>?include_eds</c>).
     /// </summary>
     private string ConfigDump(string query) => _xds is { } xds
-        ? Sidecar.Core.Xds.Integration.XdsConfigDump.Render(_model.SourceJson, xds.Translator.Published, query.Contains("include_eds", StringComparison.Ordinal))
+        ? Sidecar.Core.Xds.Integration.XdsConfigDump.Render(_model.SourceJson, xds.Translator.Published, query.Contains("include_eds", StringComparison.Ordinal),
+            xds.Client.Status, xds.Secrets.Active)
         : "{\n \"configs\": [\n  {\n   \"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n   \"bootstrap\": "
         + _model.SourceJson + "\n  }\n ]\n}\n";
 

@@ -8,6 +8,7 @@ using Sidecar.Core.Listeners;
 using Sidecar.Core.Telemetry;
 using Sidecar.Core.Xds;
 using Sidecar.Core.Xds.Integration;
+using Sidecar.Core.Xds.Secrets;
 
 namespace Sidecar;
 
@@ -32,10 +33,12 @@ internal sealed class XdsHost : IAsyncDisposable
     private readonly GrpcConnection _connection;
     private readonly Task _run;
 
-    private XdsHost(GrpcConnection connection, XdsConfigTranslator translator, XdsClient client)
+    private XdsHost(GrpcConnection connection, XdsConfigTranslator translator, XdsClient client, SdsSecretRegistry secrets)
     {
         _connection = connection;
         Translator = translator;
+        Client = client;
+        Secrets = secrets;
         _stop = new CancellationTokenSource();
         CancellationToken token = _stop.Token;
         _run = Task.Run(() => client.RunAsync(token));
@@ -43,8 +46,13 @@ internal sealed class XdsHost : IAsyncDisposable
 
     public XdsConfigTranslator Translator { get; }
 
-    public static string? TryStart(XdsSettings settings, ListenerManager listeners, ICertificateSource? workload, StatsStore stats, ILogger log,
-        NotEnforcedLog notEnforced, out XdsHost? host)
+    public XdsClient Client { get; }
+
+    public SdsSecretRegistry Secrets { get; }
+
+    /// <param name="secrets">The registry the TLS bindings read SDS secrets from (the same instance).</param>
+    public static string? TryStart(XdsSettings settings, ListenerManager listeners, ICertificateSource? workload, SdsSecretRegistry secrets,
+        StatsStore stats, ILogger log, NotEnforcedLog notEnforced, out XdsHost? host)
     {
         host = null;
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -88,8 +96,9 @@ internal sealed class XdsHost : IAsyncDisposable
             else HostLog.XdsRejected(log, refused);
             return refused;
         });
-        var client = new XdsClient(node, new GrpcXdsTransport(connection), translator, new XdsClientOptions { TargetDescription = settings.Address }, stats, log);
-        host = new XdsHost(connection, translator, client);
+        var client = new XdsClient(node, new GrpcXdsTransport(connection), translator, new XdsClientOptions { TargetDescription = settings.Address }, stats, log,
+            secrets: secrets);
+        host = new XdsHost(connection, translator, client, secrets);
         return null;
     }
 

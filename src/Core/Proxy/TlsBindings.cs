@@ -4,6 +4,7 @@ using Sidecar.Core.Identity;
 using Sidecar.Core.Telemetry;
 using Sidecar.Core.Tls;
 using Sidecar.Core.Transport;
+using Sidecar.Core.Xds.Secrets;
 
 namespace Sidecar.Core.Proxy;
 
@@ -13,14 +14,22 @@ public sealed class TlsBindingException(string message) : Exception(message);
 /// <summary>
 /// Binds a config's TLS contexts to certificate sources, as istio-proxy's agent does for SDS: <c>default</c> is the
 /// workload certificate and <c>ROOTCA</c> the mesh roots, both from the one workload source (files or Istio's CA);
-/// inline certificates become a fixed source. Built once per snapshot; the contexts read the source per handshake.
+/// inline certificates become a fixed source. Other SDS names: <c>file-cert:</c>/<c>file-root:</c> are read from the files
+/// they name (as istio-agent serves them), anything else is a secret istiod serves over ADS (<paramref name="sds"/>,
+/// present when xDS runs). The contexts read their source per handshake, so a rotated secret needs no re-binding.
 /// </summary>
-public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
+public sealed class TlsBindings(ICertificateSource? workload, ILogger logger, SdsSecretRegistry? sds = null)
 {
     public static readonly TlsBindings None = new(null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FileSecretSlot> _files = new(StringComparer.Ordinal);
+    private WorkloadSecretSlot? _workloadSlot;
+
     public ICertificateSource? Workload => workload;
     public ILogger Logger => logger;
+
+    /// <summary>The secrets received over ADS (null without xDS).</summary>
+    public SdsSecretRegistry? Sds => sds;
 
     private static int _warmed;
 
@@ -70,7 +79,9 @@ public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
 
     private ICertificateSource? Resolve(TlsSecretsModel secrets, string owner)
     {
-        bool usesWorkload = secrets.CertificateSds is not null || secrets.TrustSds is not null;
+        bool workloadOnly = (secrets.CertificateSds is null or TlsSecretsModel.WorkloadCertificate)
+            && (secrets.TrustSds is null or TlsSecretsModel.MeshRoots);
+        bool usesWorkload = secrets.CertificateSds is TlsSecretsModel.WorkloadCertificate || secrets.TrustSds is TlsSecretsModel.MeshRoots;
         if (usesWorkload && workload is null)
         {
             throw new TlsBindingException($"{owner}: SDS secret \"{secrets.CertificateSds ?? secrets.TrustSds}\" needs the workload certificate: " +
@@ -78,12 +89,43 @@ public sealed class TlsBindings(ICertificateSource? workload, ILogger logger)
         }
         if (secrets.InlineCertificate is { } inline)
         {
-            if (secrets.TrustSds is not null)
-                throw new TlsBindingException($"{owner}: an inline certificate with the {TlsSecretsModel.MeshRoots} validation context is not supported; give trusted_ca");
-            return new StaticCertificateSource(inline);
+            if (secrets.TrustSds is null) return new StaticCertificateSource(inline);
+            return new SdsCertificateSource(new FixedSlot(new SdsSecretValue(inline, null)), Slot(secrets.TrustSds, owner));
         }
         // SDS certificate and/or ROOTCA: both are the workload source (a client without a certificate still
         // takes the mesh roots from it; UpstreamTlsOptions.PresentClientCertificate says whether to present one).
-        return usesWorkload ? workload : null;
+        if (workloadOnly) return usesWorkload ? workload : null;
+        ISecretSlot? certificate = secrets.CertificateSds is { } c ? Slot(c, owner) : null;
+        ISecretSlot? trust = secrets.TrustSds is { } t ? Slot(t, owner) : null;
+        return new SdsCertificateSource(certificate, trust);
+    }
+
+    /// <summary>The slot behind one SDS name, or a binding error that says who serves that name and why it cannot.</summary>
+    private ISecretSlot Slot(string name, string owner)
+    {
+        if (name is TlsSecretsModel.WorkloadCertificate or TlsSecretsModel.MeshRoots)
+        {
+            return _workloadSlot ??= new WorkloadSecretSlot(workload!);
+        }
+        if (!SdsSecretNames.IsServedOverAds(name))
+        {
+            if (_files.TryGetValue(name, out FileSecretSlot? cached)) return cached;
+            if (FileSecretSlot.TryOpen(name, out FileSecretSlot? opened) is string error) throw new TlsBindingException($"{owner}: {error}");
+            FileSecretSlot kept = _files.GetOrAdd(name, opened!);
+            if (!ReferenceEquals(kept, opened)) opened!.Dispose();
+            return kept;
+        }
+        if (sds is null)
+        {
+            throw new TlsBindingException($"{owner}: SDS secret \"{name}\" is served by istiod over ADS; without xDS only " +
+                $"\"{TlsSecretsModel.WorkloadCertificate}\", \"{TlsSecretsModel.MeshRoots}\" and file-cert:/file-root: names are available");
+        }
+        return sds.Slot(name);
+    }
+
+    /// <summary>Inline material as a slot, so it combines with an SDS validation context.</summary>
+    private sealed class FixedSlot(SdsSecretValue value) : ISecretSlot
+    {
+        public SdsSecretValue? Current => value;
     }
 }

@@ -10,12 +10,16 @@ public static class XdsTypeUrls
     public const string RouteConfiguration = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
     public const string Cluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     public const string ClusterLoadAssignment = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    public const string Secret = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
 
-    /// <summary>Envoy's ADS order: CDS before EDS, LDS before RDS (xDS protocol, "eventual consistency considerations").</summary>
-    public static readonly string[] Subscribed = [Cluster, ClusterLoadAssignment, Listener, RouteConfiguration];
+    /// <summary>
+    /// Envoy's ADS order: CDS before EDS, LDS before RDS (xDS protocol, "eventual consistency considerations"); SDS
+    /// names come from both listeners and clusters, so they follow.
+    /// </summary>
+    public static readonly string[] Subscribed = [Cluster, ClusterLoadAssignment, Listener, RouteConfiguration, Secret];
 
     public static bool IsKnown(string typeUrl) =>
-        typeUrl is Listener or RouteConfiguration or Cluster or ClusterLoadAssignment;
+        typeUrl is Listener or RouteConfiguration or Cluster or ClusterLoadAssignment or Secret;
 
     /// <summary>LDS and CDS are wildcard subscriptions: every SotW response carries the full set.</summary>
     public static bool IsWildcard(string typeUrl) => typeUrl is Listener or Cluster;
@@ -27,6 +31,7 @@ public static class XdsTypeUrls
         RouteConfiguration => "RDS",
         Cluster => "CDS",
         ClusterLoadAssignment => "EDS",
+        Secret => "SDS",
         _ => typeUrl,
     };
 }

@@ -4,7 +4,8 @@ namespace Sidecar.Native.Seccomp;
 /// The self-confinement allow-list: the syscalls a running proxy makes, measured with
 /// <c>strace -f</c> over HTTP and tcp_proxy load (wrk), admin requests, STRICT_DNS refreshes (a name
 /// from /etc/hosts and one sent to the resolver), and drain/exit, in both worker models
-/// (docs/CONFINEMENT.md has the run and the counts). A few syscalls were added that the run did
+/// (docs/CONFINEMENT.md has the run and the counts); re-measured with ADS over TLS to a fake istiod and Istio CA
+/// rotations (XdsConfinementTests; docs/XDS.md "Confinement"). A few syscalls were added that the run did
 /// not show but that the runtime or glibc reach on rarer paths (each is marked "not seen").
 /// Everything else returns EPERM. x86-64 names; names a libseccomp does not know for the native
 /// architecture are skipped, so the same list loads on arm64 (where e.g. <c>open</c> is absent).
@@ -39,6 +40,12 @@ public static class ProxySyscallPolicy
         // files: config, /proc and /sys reads (cgroup limits, this file's own checks), logs on stdout
         "read", "write", "pread64", "openat", "close", "lseek", "fstat", "newfstatat", "statx", "statfs", "fstatfs",
         "getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "fcntl", "flock", "getcwd",
+        // TLS to the control plane (Istio CA client, xDS over TLS), measured 2026-11-27 with the filter on (strace -f -Z):
+        // each X509Chain build and OpenSSL store lookup stat()s/lstat()s the .NET x509stores and /etc/ssl/certs (glibc's
+        // stat/lstat, not newfstatat), and FileStream's sequential hint (posix_fadvise) runs when the CA client re-reads
+        // root-cert.pem and the token file at every fetch. Without them those calls failed with EPERM (tolerated, but a
+        // chain build must not depend on that).
+        "stat", "lstat", "fadvise64",
 
         // process facts
         "uname", "getrusage", "prlimit64", "getrandom", "getuid", "geteuid", "getgid", "getegid", "getppid",

@@ -1,5 +1,6 @@
 using System.Text;
 using Sidecar.Core.Telemetry;
+using Sidecar.Core.Xds.Integration;
 
 namespace Sidecar.Admin;
 
@@ -50,7 +51,7 @@ internal sealed class AdminHandlers
                 ? new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus())
                 : new AdminResponse(200, "text/plain; charset=UTF-8", _stats.RenderText(Filter(query))),
             "/stats/prometheus" => new AdminResponse(200, "text/plain; version=0.0.4", _stats.RenderPrometheus()),
-            "/config_dump" => new AdminResponse(200, "application/json", _configDump(query)),
+            "/config_dump" => ConfigDump(query),
             "/listeners" => Topology(AdminTopology.Listeners(_topology(), Json(query)), query),
             "/clusters" => Topology(AdminTopology.Clusters(_topology(), Json(query)), query),
             "/quitquitquit" when method == "POST" => Quit(),
@@ -59,6 +60,14 @@ internal sealed class AdminHandlers
             _ => new AdminResponse(404, "text/plain", "invalid path. admin commands are:\n" + Help),
         };
         return Task.FromResult(r);
+    }
+
+    /// <summary>The dump, narrowed by Envoy's <c>resource</c> and <c>mask</c> parameters when given.</summary>
+    private AdminResponse ConfigDump(string query)
+    {
+        (string? resource, string? mask) = ConfigDumpFilter.ParseQuery(query);
+        (int status, string body) = ConfigDumpFilter.Apply(_configDump(query), resource, mask);
+        return new AdminResponse(status, status == 200 ? "application/json" : "text/plain", body);
     }
 
     private static bool Json(string query) => query.Contains("format=json", StringComparison.Ordinal);
@@ -94,7 +103,7 @@ internal sealed class AdminHandlers
     }
 
     private const string Help =
-        "  /: this help\n  /config_dump: dump current config\n  /quitquitquit: exit the server (POST)\n"
+        "  /: this help\n  /config_dump: dump current config (?include_eds, ?resource=FIELD, ?mask=PATHS)\n  /quitquitquit: exit the server (POST)\n"
         + "  /ready: print server state, return 200 if LIVE, otherwise 503\n  /server_info: print server version/status information\n"
         + "  /stats: print server stats (?filter=REGEX-free substring, ?format=prometheus)\n  /stats/prometheus: print server stats in prometheus format\n"
         + "  /listeners: listeners and their addresses (?format=json)\n  /clusters: upstream hosts per cluster (?format=json)\n";

@@ -13,8 +13,9 @@ internal sealed class ManagedProxy : IAsyncDisposable
     private readonly Heartbeat _heartbeat = new();
     private readonly UpstreamConnector _connector = new(new TransportSettings());
 
-    public ManagedProxy() =>
-        Manager = new ListenerManager(new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = new TransportSettings() }, Stats);
+    /// <param name="tls">The TLS bindings (e.g. with an SDS registry); none by default.</param>
+    public ManagedProxy(TlsBindings? tls = null) =>
+        Manager = new ListenerManager(new ProxyServices { Drain = _drain, Heartbeat = _heartbeat, Connector = _connector, Transport = new TransportSettings(), Tls = tls ?? TlsBindings.None }, Stats);
 
     public StatsStore Stats { get; } = new();
     public ListenerManager Manager { get; }

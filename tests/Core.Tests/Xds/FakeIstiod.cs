@@ -31,15 +31,19 @@ internal sealed class FakeIstiod : IAsyncDisposable
 
     public string Stderr { get; private set; } = "";
 
-    public static async Task<FakeIstiod> StartAsync()
+    /// <param name="environment">Extra environment for the fake, e.g. FAKE_ISTIOD_CERT / FAKE_ISTIOD_KEY to serve TLS.</param>
+    public static async Task<FakeIstiod> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
+        // Paths as in Config/EnvoyProtos.cs (not used here, so this file also compiles into the Native tests).
         string root = RepoPaths.RepoRoot;
         string nodeModules = Path.Combine(root, ".cache", "grpc-peer", "node_modules");
+        string protoDeps = Path.Combine(root, ".cache", "envoy-protos", "package", "deps");
+        bool ProtosAvailable() => Directory.Exists(Path.Combine(protoDeps, "envoy-api", "envoy", "config", "listener", "v3"));
         if (!Directory.Exists(Path.Combine(nodeModules, "@grpc", "grpc-js")))
             await RunScriptAsync(Path.Combine(root, "tests", "E2E.Tests", "peers", "grpc", "install.sh"), root);
-        if (!EnvoyProtos.Available)
+        if (!ProtosAvailable())
             await RunScriptAsync(Path.Combine(root, "tests", "Core.Tests", "Config", "fetch-envoy-protos.sh"), null);
-        Assert.True(EnvoyProtos.Available, EnvoyProtos.MissingMessage);
+        Assert.True(ProtosAvailable(), $"Envoy protos not found under {protoDeps}: run tests/Core.Tests/Config/fetch-envoy-protos.sh");
 
         var psi = new ProcessStartInfo("node")
         {
@@ -49,9 +53,10 @@ internal sealed class FakeIstiod : IAsyncDisposable
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(Path.Combine(root, "tests", "peers", "fake-istiod", "fake-istiod.js"));
-        psi.ArgumentList.Add(EnvoyProtos.Deps);
+        psi.ArgumentList.Add(protoDeps);
         psi.ArgumentList.Add(Path.GetFullPath(Path.Combine(root, "..", "shared", "conformance", "istio", "envoy-config-dumps")));
         psi.Environment["NODE_PATH"] = nodeModules;
+        foreach (var kv in environment ?? new Dictionary<string, string>()) psi.Environment[kv.Key] = kv.Value;
         var process = Process.Start(psi) ?? throw new InvalidOperationException("node did not start");
         var fake = new FakeIstiod(process);
         _ = Task.Run(async () => fake.Stderr = await process.StandardError.ReadToEndAsync());

@@ -97,6 +97,17 @@ public sealed class TestIstioCa : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A serving certificate for another istiod endpoint (e.g. a fake xDS server on 15012) signed by this CA's root, as
+    /// PEM chain + PKCS#8 key: the sidecar then trusts it through the same root-cert.pem.
+    /// </summary>
+    public (string CertificatePem, string KeyPem) IssueServerPem(string dnsName)
+    {
+        using var issued = _pki.IssueServer(dnsName);
+        using var key = issued.GetRSAPrivateKey()!;
+        return (issued.ExportCertificatePem() + "\n", key.ExportPkcs8PrivateKeyPem() + "\n");
+    }
+
     /// <summary>Writes <see cref="RootPem"/> to <paramref name="path"/> (the client's root-cert.pem).</summary>
     public void WriteRootCert(string path) => File.WriteAllText(path, RootPem);
 

@@ -3,6 +3,7 @@
 // real Envoy config dumps, pushes on command, and reports every request it receives.
 //   node fake-istiod.js <envoy-protos deps dir> <config dumps dir>
 // stdout: one JSON event per line ({"event":"listening","port":N}, "stream", "request", "response", "closed", "done").
+// SDS (type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret) is served like RDS/EDS: by name, put with putRaw.
 // stdin: one JSON command per line ({"id":N,"cmd":"put"|"putRaw"|"remove"|"push"|"disconnect"|"rawResponse"|...}).
 const fs = require('fs');
 const path = require('path');
@@ -27,15 +28,16 @@ const TYPES = {
   EDS: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   LDS: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   RDS: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  SDS: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 };
-const ORDER = ['CDS', 'EDS', 'LDS', 'RDS'];
+const ORDER = ['CDS', 'EDS', 'LDS', 'RDS', 'SDS'];
 const SHORT = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k]));
 const WILDCARD = new Set(['CDS', 'LDS']);
 
 function emit(event) { process.stdout.write(JSON.stringify(event) + '\n'); }
 
 // ---- the catalog: every resource of every dump, as protojson, by type and name ----
-const catalog = { CDS: new Map(), EDS: new Map(), LDS: new Map(), RDS: new Map() };
+const catalog = { CDS: new Map(), EDS: new Map(), LDS: new Map(), RDS: new Map(), SDS: new Map() };
 function addToCatalog(kind, json, file) {
   const name = kind === 'EDS' ? json.cluster_name : json.name;
   if (name && !catalog[kind].has(name)) catalog[kind].set(name, { json, file });
@@ -62,7 +64,7 @@ function walkDumps(dir) {
 walkDumps(dumpsDir);
 
 // ---- the server's current resources: kind -> name -> {version, bytes} ----
-const state = { CDS: new Map(), EDS: new Map(), LDS: new Map(), RDS: new Map() };
+const state = { CDS: new Map(), EDS: new Map(), LDS: new Map(), RDS: new Map(), SDS: new Map() };
 let versionCounter = 0;
 let nonceCounter = 0;
 
@@ -172,7 +174,7 @@ function onRequest(s, req) {
 
 function handler(delta) {
   return (call) => {
-    const s = { id: ++streamCounter, call, delta, subs: {}, lastNonce: {}, sent: { CDS: new Map(), EDS: new Map(), LDS: new Map(), RDS: new Map() }, paused: pausedNewStreams };
+    const s = { id: ++streamCounter, call, delta, subs: {}, lastNonce: {}, sent: { CDS: new Map(), EDS: new Map(), LDS: new Map(), RDS: new Map(), SDS: new Map() }, paused: pausedNewStreams };
     streams.set(s.id, s);
     emit({ event: 'stream', stream: s.id, protocol: delta ? 'delta' : 'sotw', authorization: call.metadata.get('authorization')[0] || null, clusterId: call.metadata.get('clusterid')[0] || null });
     call.on('data', (req) => { try { onRequest(s, req); } catch (e) { emit({ event: 'error', message: String(e && e.stack || e) }); } });
@@ -213,6 +215,12 @@ function runCommand(c) {
     case 'put': { // {type, name, from?, version?}
       versionCounter++;
       state[c.type].set(c.name, { version: c.version || 'r' + versionCounter, bytes: encodeFromCatalog(c.type, c.name, c.from) });
+      return {};
+    }
+    case 'putJson': { // {type, name, json (protojson, as a config dump shows it), version?}
+      versionCounter++;
+      const typeName = TYPES[c.type].substring(TYPES[c.type].lastIndexOf('/') + 1);
+      state[c.type].set(c.name, { version: c.version || 'r' + versionCounter, bytes: converter.encode(lookup(typeName), c.json) });
       return {};
     }
     case 'putRaw': // {type, name, base64, version?}
@@ -260,7 +268,12 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   try { emit({ event: 'done', id: c.id, result: runCommand(c) }); } catch (e) { emit({ event: 'done', id: c.id, error: String(e && e.message || e) }); }
 }).on('close', () => { server.forceShutdown(); process.exit(0); });
 
-server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+// FAKE_ISTIOD_CERT / FAKE_ISTIOD_KEY (PEM files): serve TLS as istiod does on 15012 (a client certificate is
+// accepted but not required); otherwise plaintext, as on 15010.
+const credentials = process.env.FAKE_ISTIOD_CERT
+  ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(process.env.FAKE_ISTIOD_CERT), private_key: fs.readFileSync(process.env.FAKE_ISTIOD_KEY) }], false)
+  : grpc.ServerCredentials.createInsecure();
+server.bindAsync('127.0.0.1:0', credentials, (err, port) => {
   if (err) { emit({ event: 'error', message: String(err) }); process.exit(1); }
   emit({ event: 'listening', port, catalog: Object.fromEntries(Object.entries(catalog).map(([k, m]) => [k, m.size])) });
 });

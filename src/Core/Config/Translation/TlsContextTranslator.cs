@@ -224,15 +224,18 @@ internal static class TlsContextTranslator
             return null;
         }
         string? name = s.String("name");
-        s.Ignore("sds_config"); // bound in-process to the workload certificate source, whatever transport it names
+        // Bound by name when the snapshot is built (TlsBindings): default/ROOTCA to the workload source, file-cert:/
+        // file-root: to the files they name, any other name to the secrets istiod serves over ADS.
+        s.Ignore("sds_config");
         s.Finish();
         if (name is null)
         {
             ctx.Error(node, "name is required");
         }
-        else if (name is not (TlsSecretsModel.WorkloadCertificate or TlsSecretsModel.MeshRoots))
+        else if ((name.StartsWith(Xds.Secrets.SdsSecretNames.FileCertPrefix, StringComparison.Ordinal) && !Xds.Secrets.SdsSecretNames.TryParseFileCert(name, out _, out _))
+            || (name.StartsWith(Xds.Secrets.SdsSecretNames.FileRootPrefix, StringComparison.Ordinal) && !Xds.Secrets.SdsSecretNames.TryParseFileRoot(name, out _)))
         {
-            ctx.Error(node, $"SDS secret \"{name}\" is not served here: only \"{TlsSecretsModel.WorkloadCertificate}\" and \"{TlsSecretsModel.MeshRoots}\" (the workload certificate and the mesh roots)");
+            ctx.Error(node, $"SDS secret \"{name}\": istio-agent's file names are file-cert:<chain path>~<key path> and file-root:<path>");
             return null;
         }
         return name;

@@ -23,8 +23,9 @@ public sealed class XdsClient
     private readonly ISession _session;
     private readonly XdsResourceStore _store;
 
+    /// <param name="secrets">Where SDS secrets received over ADS go (the TLS bindings' registry); null refuses them.</param>
     public XdsClient(XdsNode node, IXdsTransport transport, IXdsResourceTranslator translator, XdsClientOptions options,
-        StatsStore stats, ILogger logger, TimeProvider? time = null, Random? random = null)
+        StatsStore stats, ILogger logger, TimeProvider? time = null, Random? random = null, IXdsSecretSink? secrets = null)
     {
         _transport = transport;
         _options = options;
@@ -32,7 +33,7 @@ public sealed class XdsClient
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _backoff = new XdsBackoff(options.BackoffBase, options.BackoffMax, random);
-        _store = new XdsResourceStore(translator, options.WarmingTimeout);
+        _store = new XdsResourceStore(translator, options.WarmingTimeout, secrets, _time);
         if (options.Protocol == XdsProtocol.Delta)
         {
             var delta = new DeltaSession(node, _store);
@@ -49,6 +50,9 @@ public sealed class XdsClient
     public XdsResourceSet? LastPublished => _store.Published;
 
     public XdsStats Stats => _stats;
+
+    /// <summary>Per-resource status for /config_dump (client_status, error_state); readable from any thread.</summary>
+    public XdsStatusView Status => _store.Status;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ namespace Sidecar.Core.Xds;
 /// subscription, <c>update_attempt</c>, <c>update_success</c>, <c>update_rejected</c> (NACKed),
 /// <c>update_failure</c> (stream failed), under Envoy's prefixes for CDS (<c>cluster_manager.cds.</c>) and
 /// LDS (<c>listener_manager.lds.</c>). Envoy keeps RDS/EDS stats per route config / cluster; we aggregate
-/// them under <c>xds.rds.</c> and <c>xds.eds.</c>. Ours: <c>xds.stream_opened</c>, <c>xds.stream_reset</c>,
+/// them under <c>xds.rds.</c> and <c>xds.eds.</c> (and SDS, per secret in Envoy, under <c>xds.sds.</c>). Ours: <c>xds.stream_opened</c>, <c>xds.stream_reset</c>,
 /// <c>xds.malformed_response</c>, <c>xds.unknown_type</c>, <c>xds.publish</c>, <c>xds.warming_timeout</c>.
 /// </summary>
 public sealed class XdsStats
@@ -27,6 +27,7 @@ public sealed class XdsStats
         _byType[XdsTypeUrls.Listener] = new SubscriptionStats(store, "listener_manager.lds.");
         _byType[XdsTypeUrls.RouteConfiguration] = new SubscriptionStats(store, "xds.rds.");
         _byType[XdsTypeUrls.ClusterLoadAssignment] = new SubscriptionStats(store, "xds.eds.");
+        _byType[XdsTypeUrls.Secret] = new SubscriptionStats(store, "xds.sds.");
     }
 
     public Gauge ConnectedState { get; }

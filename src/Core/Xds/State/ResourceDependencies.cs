@@ -18,54 +18,20 @@ public static class ResourceDependencies
 
     private const ulong DiscoveryTypeEds = 3;
 
-    /// <summary>Visits one nested message; returns the first wire error.</summary>
-    private delegate ProtoError Visitor(ReadOnlySpan<byte> message, List<string> routes);
-
     /// <summary>The RDS names a Listener references (HCM with <c>rds</c>), added to <paramref name="routes"/>.</summary>
     public static ProtoError ListenerRoutes(ReadOnlySpan<byte> listener, List<string> routes) =>
-        ForEachMessage(listener, 3, 25, FilterChainRoutes, routes);
+        ProtoWalk.ForEach(listener, 3, 25, FilterChainRoutes, routes);
 
     private static ProtoError FilterChainRoutes(ReadOnlySpan<byte> chain, List<string> routes) =>
-        ForEachMessage(chain, 3, 3, FilterRoutes, routes);
+        ProtoWalk.ForEach(chain, 3, 3, FilterRoutes, routes);
 
     private static ProtoError FilterRoutes(ReadOnlySpan<byte> filter, List<string> routes) =>
-        ForEachMessage(filter, 4, 4, AnyRoutes, routes);
-
-    /// <summary>Calls <paramref name="visit"/> for each message in field <paramref name="a"/> or <paramref name="b"/>; skips the rest.</summary>
-    private static ProtoError ForEachMessage(ReadOnlySpan<byte> message, int a, int b, Visitor visit, List<string> routes)
-    {
-        var r = new ProtoReader(message);
-        while (r.TryReadTag(out int field, out WireType type))
-        {
-            if ((field == a || field == b) && type == WireType.LengthDelimited)
-            {
-                if (!r.TryReadBytes(out ReadOnlySpan<byte> nested)) return r.Error;
-                ProtoError e = visit(nested, routes);
-                if (e != ProtoError.None) return e;
-            }
-            else if (!r.TrySkip(type)) return r.Error;
-        }
-        return r.Error;
-    }
+        ProtoWalk.ForEach(filter, 4, 4, AnyRoutes, routes);
 
     private static ProtoError AnyRoutes(ReadOnlySpan<byte> any, List<string> routes)
     {
-        string typeUrl = "";
-        ReadOnlySpan<byte> value = default;
-        var r = new ProtoReader(any);
-        while (r.TryReadTag(out int field, out WireType type))
-        {
-            if (field == 1 && type == WireType.LengthDelimited)
-            {
-                if (!r.TryReadString(out typeUrl)) return r.Error;
-            }
-            else if (field == 2 && type == WireType.LengthDelimited)
-            {
-                if (!r.TryReadBytes(out value)) return r.Error;
-            }
-            else if (!r.TrySkip(type)) return r.Error;
-        }
-        if (r.Error != ProtoError.None || typeUrl != HttpConnectionManagerType) return r.Error;
+        ProtoError error = ProtoWalk.Any(any, out string typeUrl, out ReadOnlySpan<byte> value);
+        if (error != ProtoError.None || typeUrl != HttpConnectionManagerType) return error;
         return ReadNested(value, 3, 2, routes);
     }
 

@@ -22,6 +22,10 @@ public sealed class XdsResourceSet
     public IReadOnlyList<string> MissingRoutes { get; init; } = [];
     /// <summary>EDS service names referenced by a cluster but not received (warming timed out).</summary>
     public IReadOnlyList<string> MissingEndpoints { get; init; } = [];
+    /// <summary>SDS secrets (served over ADS) the listeners and clusters reference, by name.</summary>
+    public IReadOnlyDictionary<string, XdsResource> Secrets { get; init; } = new Dictionary<string, XdsResource>();
+    /// <summary>SDS secret names referenced but not received (warming timed out): those TLS contexts have no certificate.</summary>
+    public IReadOnlyList<string> MissingSecrets { get; init; } = [];
     /// <summary>Counts publishes from 1, so a consumer can tell snapshots apart.</summary>
     public long Generation { get; init; }
 }
