@@ -86,7 +86,7 @@ public sealed class XdsStatusTests
         {
             XdsDecodeResult decoded = ProtoTreeDecoder.Decode(type, bytes);
             Assert.True(decoded.IsSuccess, decoded.ToString());
-            serving.Add(new DecodedResource(type, name, version, decoded.Tree!, now));
+            serving.Add(new DecodedResource(type, name, version, bytes, now));
         }
         string dump = XdsConfigDump.Render("{}", serving, includeEds: false, _store.Status);
         using JsonDocument doc = JsonDocument.Parse(dump);
