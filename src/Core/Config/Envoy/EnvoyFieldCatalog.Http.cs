@@ -66,7 +66,16 @@ public static partial class EnvoyFieldCatalog
             F("allow_connect", 5, Bool),
             F("max_outbound_control_frames", 8, U32V),
             F("max_consecutive_inbound_frames_with_empty_payload", 9, U32V),
-            F("max_inbound_priority_frames_per_stream", 10, U32V)),
+            F("max_inbound_priority_frames_per_stream", 10, U32V),
+            F("connection_keepalive", 15, Core + "KeepaliveSettings")),
+        // PINGs on an HTTP/2 connection: a peer that does not answer within timeout is closed (Http2Connection.Keepalive).
+        M(Core + "KeepaliveSettings",
+            F("interval", 1, Dur),
+            F("timeout", 2, Dur),
+            F("interval_jitter", 3, "envoy.type.v3.Percent"),
+            F("connection_idle_interval", 4, Dur)),
+        M("envoy.type.v3.Percent",
+            F("value", 1, "double")),
         // Shared by the connection manager and upstream HttpProtocolOptions.
         M(Core + "HttpProtocolOptions",
             F("idle_timeout", 1, Dur),
