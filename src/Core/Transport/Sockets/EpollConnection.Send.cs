@@ -57,7 +57,8 @@ internal sealed unsafe partial class EpollConnection
                 if (result.IsCompleted) FinishOutput(0);
                 return;
             }
-            nint sent = buffer.IsSingleSegment ? SendOne(buffer.First) : SendMany(buffer);
+            nuint offered;
+            nint sent = buffer.IsSingleSegment ? SendOne(buffer.First, out offered) : SendMany(buffer, out offered);
             if (sent < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -72,9 +73,11 @@ internal sealed unsafe partial class EpollConnection
                 return;
             }
             reader.AdvanceTo(buffer.GetPosition(sent));
-            if (sent < buffer.Length)
+            if ((nuint)sent < offered)
             {
-                // A short write means the socket buffer is full; the kernel reports the next writable edge.
+                // The kernel took less than it was offered: its buffer is full, and it reports the next writable edge.
+                // (Fewer bytes offered than the pipe holds — the iovec limit, a segment from outside our pool — is not
+                // that: the loop goes on, since no edge would come for a socket that never filled.)
                 _waitingWritable = true;
                 return;
             }
@@ -104,16 +107,18 @@ internal sealed unsafe partial class EpollConnection
         return WorkAbort;
     }
 
-    private nint SendOne(ReadOnlyMemory<byte> segment)
+    private nint SendOne(ReadOnlyMemory<byte> segment, out nuint offered)
     {
-        fixed (byte* p = segment.Span) return EpollInterop.Send(_fd, p, (nuint)segment.Length, EpollInterop.MsgNosignal);
+        offered = (nuint)segment.Length;
+        fixed (byte* p = segment.Span) return EpollInterop.Send(_fd, p, offered, EpollInterop.MsgNosignal);
     }
 
     /// <summary>One sendmsg for up to <see cref="MaxIov"/> segments (writev with MSG_NOSIGNAL).</summary>
-    private nint SendMany(in ReadOnlySequence<byte> buffer)
+    private nint SendMany(in ReadOnlySequence<byte> buffer, out nuint offered)
     {
         EpollInterop.IoVec* iov = stackalloc EpollInterop.IoVec[MaxIov];
         int count = 0;
+        offered = 0;
         foreach (ReadOnlyMemory<byte> segment in buffer)
         {
             if (segment.IsEmpty) continue;
@@ -121,11 +126,12 @@ internal sealed unsafe partial class EpollConnection
             if (p is null)
             {
                 // Memory from outside our pinned pool: send it on its own, pinned for the call.
-                if (count == 0) return SendOne(segment);
+                if (count == 0) return SendOne(segment, out offered);
                 break;
             }
             iov[count].Base = p;
             iov[count].Length = (nuint)segment.Length;
+            offered += (nuint)segment.Length;
             if (++count == MaxIov) break;
         }
         EpollInterop.MsgHdr msg = default;
