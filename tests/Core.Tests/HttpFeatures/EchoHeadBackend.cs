@@ -8,35 +8,17 @@ namespace Sidecar.Core.Tests.HttpFeatures;
 /// An HTTP/1.1 backend that answers each request with its own head (request line and fields, as received) as the
 /// body, after an optional delay: what the proxy forwarded, exactly.
 /// </summary>
-internal sealed class EchoHeadBackend : IDisposable
+internal sealed class EchoHeadBackend : Proxy.BlockingLoopbackServer
 {
-    private readonly Socket _listen;
     private readonly TimeSpan _delay;
-    private readonly List<Socket> _accepted = [];
-    public int Port { get; }
 
     public EchoHeadBackend(TimeSpan delay = default)
     {
         _delay = delay;
-        _listen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listen.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listen.Listen(64);
-        Port = ((IPEndPoint)_listen.LocalEndPoint!).Port;
-        new Thread(AcceptLoop) { IsBackground = true }.Start();
+        Start();
     }
 
-    private void AcceptLoop()
-    {
-        while (true)
-        {
-            Socket s;
-            try { s = _listen.Accept(); } catch (SocketException) { return; } catch (ObjectDisposedException) { return; }
-            lock (_accepted) _accepted.Add(s);
-            new Thread(() => Serve(s)) { IsBackground = true }.Start();
-        }
-    }
-
-    private void Serve(Socket s)
+    protected override void Serve(Socket s)
     {
         byte[] buf = new byte[64 * 1024];
         int have = 0;
@@ -60,11 +42,5 @@ internal sealed class EchoHeadBackend : IDisposable
         }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
-    }
-
-    public void Dispose()
-    {
-        _listen.Dispose();
-        lock (_accepted) foreach (var s in _accepted) s.Dispose();
     }
 }

@@ -5,27 +5,26 @@ using System.Text;
 namespace Sidecar.Core.Tests.Proxy;
 
 /// <summary>
-/// An HTTP/1.1 backend that answers every request on a connection with the same fixed response.
-/// Plain blocking sockets on a dedicated thread with preallocated buffers: it allocates nothing per
-/// request, so the process-wide allocation counter measures the proxy alone.
+/// A loopback listener on plain blocking sockets: one thread accepts, one thread per connection serves it. Subclasses
+/// say how a connection is served and call <see cref="Start"/> once their own fields are set.
 /// </summary>
-internal sealed class FixedResponseBackend : IDisposable
+internal abstract class BlockingLoopbackServer : IDisposable
 {
     private readonly Socket _listen;
-    private readonly byte[] _response;
     private readonly List<Socket> _accepted = [];
     public int Port { get; }
-    public int Requests;
 
-    public FixedResponseBackend(string body)
+    protected BlockingLoopbackServer()
     {
-        _response = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n{body}");
         _listen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listen.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listen.Listen(64);
         Port = ((IPEndPoint)_listen.LocalEndPoint!).Port;
-        new Thread(AcceptLoop) { IsBackground = true }.Start();
     }
+
+    protected void Start() => new Thread(AcceptLoop) { IsBackground = true }.Start();
+
+    protected abstract void Serve(Socket s);
 
     private void AcceptLoop()
     {
@@ -38,7 +37,30 @@ internal sealed class FixedResponseBackend : IDisposable
         }
     }
 
-    private void Serve(Socket s)
+    public void Dispose()
+    {
+        _listen.Dispose();
+        lock (_accepted) foreach (var s in _accepted) s.Dispose();
+    }
+}
+
+/// <summary>
+/// An HTTP/1.1 backend that answers every request on a connection with the same fixed response.
+/// Plain blocking sockets on a dedicated thread with preallocated buffers: it allocates nothing per
+/// request, so the process-wide allocation counter measures the proxy alone.
+/// </summary>
+internal sealed class FixedResponseBackend : BlockingLoopbackServer
+{
+    private readonly byte[] _response;
+    public int Requests;
+
+    public FixedResponseBackend(string body)
+    {
+        _response = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n{body}");
+        Start();
+    }
+
+    protected override void Serve(Socket s)
     {
         byte[] buf = new byte[64 * 1024];
         int have = 0;
@@ -65,12 +87,6 @@ internal sealed class FixedResponseBackend : IDisposable
         }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
-    }
-
-    public void Dispose()
-    {
-        _listen.Dispose();
-        lock (_accepted) foreach (var s in _accepted) s.Dispose();
     }
 }
 
