@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Sidecar.Core.Config.Model;
 
 namespace Sidecar.Core.Balancing;
@@ -25,16 +24,16 @@ public sealed class ClusterManager : IDisposable
             states.Add(model.Name, new ClusterState(model, dnsResolver, timeProvider, random));
         }
 
-        Clusters = states.ToFrozenDictionary(StringComparer.Ordinal);
+        Clusters = new NameDictionary<ClusterState>(states);
     }
 
     /// <summary>A manager over states some of which carry over from a previous config version (their DNS timers keep running).</summary>
-    public ClusterManager(IReadOnlyDictionary<string, ClusterState> states)
+    public ClusterManager(NameDictionary<ClusterState> states)
     {
-        Clusters = states.ToFrozenDictionary(StringComparer.Ordinal);
+        Clusters = states;
     }
 
-    public FrozenDictionary<string, ClusterState> Clusters { get; }
+    public NameDictionary<ClusterState> Clusters { get; }
 
     public ClusterState? Get(string name) => Clusters.GetValueOrDefault(name);
 
@@ -44,10 +43,13 @@ public sealed class ClusterManager : IDisposable
     /// Envoy cluster warming: resolve every DNS cluster once (a failed lookup leaves it empty), then
     /// start the periodic refresh timers.
     /// </summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => WarmAsync(Clusters.Values, cancellationToken);
+
+    /// <summary>Warming (see <see cref="InitializeAsync"/>) of some clusters: those a new config version created.</summary>
+    public static async Task WarmAsync(IReadOnlyCollection<ClusterState> clusters, CancellationToken cancellationToken = default)
     {
         var pending = new List<Task>();
-        foreach (ClusterState cluster in Clusters.Values)
+        foreach (ClusterState cluster in clusters)
         {
             if (cluster.UsesDns)
             {
@@ -56,7 +58,7 @@ public sealed class ClusterManager : IDisposable
         }
 
         await Task.WhenAll(pending).ConfigureAwait(false);
-        foreach (ClusterState cluster in Clusters.Values)
+        foreach (ClusterState cluster in clusters)
         {
             cluster.StartDnsRefresh();
         }

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Sidecar.Core.Balancing;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Http1;
@@ -18,10 +17,21 @@ public sealed class ProxySnapshot : IDisposable
 {
     public required BootstrapModel Model { get; init; }
     public required ClusterManager ClusterManager { get; init; }
-    public required FrozenDictionary<string, ClusterRuntime> Clusters { get; init; }
+    public required NameDictionary<ClusterRuntime> Clusters { get; init; }
 
     /// <summary>Clusters created for this snapshot (the others were carried over from the previous one).</summary>
     public System.Collections.Immutable.ImmutableArray<string> FreshClusters { get; init; } = [];
+
+    /// <summary>The runtimes of the snapshot this one was built on (<see cref="BuiltOn"/>) that it did not carry over.</summary>
+    public System.Collections.Immutable.ImmutableArray<ClusterRuntime> Dropped { get; init; } = [];
+
+    private static long s_generations;
+
+    /// <summary>Tells snapshots apart without keeping a reference to the previous one (which would keep every version alive).</summary>
+    public long Generation { get; } = Interlocked.Increment(ref s_generations);
+
+    /// <summary>The <see cref="Generation"/> of the snapshot this one was built from (0: none).</summary>
+    public long BuiltOn { get; init; }
 
     /// <summary>Endpoint sets of carried-over clusters that this version changes, applied when it is published.</summary>
     public System.Collections.Immutable.ImmutableArray<PendingEndpoints> PendingEndpointUpdates { get; init; } = [];
@@ -32,6 +42,12 @@ public sealed class ProxySnapshot : IDisposable
     /// </summary>
     public void Retire(ProxySnapshot next)
     {
+        if (next.BuiltOn == Generation)
+        {
+            // Built from this one: what it did not carry is known, no pass over every cluster.
+            foreach (ClusterRuntime c in next.Dropped) Close(c);
+            return;
+        }
         foreach ((string name, ClusterRuntime c) in Clusters)
         {
             if (next.Clusters.TryGetValue(name, out ClusterRuntime? kept) && ReferenceEquals(kept, c)) continue;
@@ -42,9 +58,9 @@ public sealed class ProxySnapshot : IDisposable
     /// <summary>DNS warming of the clusters created for this snapshot (carried-over ones are already resolving).</summary>
     public Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        var fresh = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
-        foreach (string name in FreshClusters) fresh[name] = Clusters[name].State;
-        return new ClusterManager(fresh).InitializeAsync(cancellationToken);
+        var fresh = new List<ClusterState>(FreshClusters.Length);
+        foreach (string name in FreshClusters) fresh.Add(Clusters[name].State);
+        return ClusterManager.WarmAsync(fresh, cancellationToken);
     }
 
     /// <summary>This snapshot was refused after it was built: close what it created, keep what it borrowed.</summary>
@@ -96,6 +112,18 @@ public sealed class ClusterRuntime : IUpstreamConnectionOwner
 
     public required ClusterModel Model { get; init; }
     public required ClusterState State { get; init; }
+
+    /// <summary>
+    /// The endpoints <see cref="State"/> holds: the model's at first, then the last set a published version gave this
+    /// carried-over runtime (<see cref="SnapshotBuilder.CommitEndpoints"/>). Written only while a version is applied.
+    /// </summary>
+    internal System.Collections.Immutable.ImmutableArray<LocalityEndpointsModel> AppliedLocalities
+    {
+        get => _applied.IsDefault ? Model.Localities : _applied;
+        set => _applied = value;
+    }
+
+    private System.Collections.Immutable.ImmutableArray<LocalityEndpointsModel> _applied;
     /// <summary>The store this cluster's counters are created in, on first use (<see cref="Stats"/>).</summary>
     public required StatsStore StatsStore { get; init; }
     public required Http1UpstreamPool Pool { get; init; }
@@ -226,4 +254,4 @@ public sealed class TcpChainRuntime
 }
 
 /// <summary>A carried-over cluster's new endpoint set, waiting for its version to be published.</summary>
-public sealed record PendingEndpoints(ClusterState State, System.Collections.Immutable.ImmutableArray<LocalityEndpointsModel> Localities);
+public sealed record PendingEndpoints(ClusterRuntime Runtime, System.Collections.Immutable.ImmutableArray<LocalityEndpointsModel> Localities);

@@ -15,7 +15,7 @@ public sealed class BootstrapModel
     /// <summary>Envoy <c>node</c> (identity sent to xDS servers); null when absent.</summary>
     public NodeModel? Node { get; init; }
     public required ImmutableArray<ListenerModel> Listeners { get; init; }
-    public required FrozenDictionary<string, ClusterModel> Clusters { get; init; }
+    public required NameDictionary<ClusterModel> Clusters { get; init; }
     /// <summary>The source document, re-rendered as JSON for <c>/config_dump</c>.</summary>
     public string SourceJson { get; init; } = "{}";
 }

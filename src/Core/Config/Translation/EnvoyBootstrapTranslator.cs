@@ -37,9 +37,19 @@ public static class EnvoyBootstrapTranslator
         }
         b.Unsupported("dynamic_resources", "dynamic_resources (xDS is not wired to bootstrap files yet)");
         b.Finish();
-        foreach (KeyValuePair<string, ClusterModel> d in dynamicClusters ?? FrozenDictionary<string, ClusterModel>.Empty)
+        if (dynamicClusters is Dictionary<string, ClusterModel> { Count: > 0 } many && ReferenceEquals(many.Comparer, StringComparer.Ordinal))
         {
-            clusters.TryAdd(d.Key, d.Value);
+            // Thousands of xDS clusters: copied whole (no key hashed again), the static ones put back over them.
+            var merged = new Dictionary<string, ClusterModel>(many, StringComparer.Ordinal);
+            foreach (KeyValuePair<string, ClusterModel> s in clusters) merged[s.Key] = s.Value;
+            clusters = merged;
+        }
+        else
+        {
+            foreach (KeyValuePair<string, ClusterModel> d in dynamicClusters ?? FrozenDictionary<string, ClusterModel>.Empty)
+            {
+                clusters.TryAdd(d.Key, d.Value);
+            }
         }
         foreach ((ConfigNode refNode, string cluster) in ctx.ClusterReferences)
         {
@@ -57,7 +67,7 @@ public static class EnvoyBootstrapTranslator
             Admin = admin,
             Node = node,
             Listeners = listeners.ToImmutable(),
-            Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
+            Clusters = new NameDictionary<ClusterModel>(clusters),
             SourceJson = ConfigJsonWriter.Write(root),
         });
     }

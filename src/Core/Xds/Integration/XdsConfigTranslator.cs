@@ -44,7 +44,8 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
     private readonly XdsResourceCache _cache;
     private readonly Lock _lock = new();
     private volatile IReadOnlyList<DecodedResource> _published = [];
-    private Dictionary<(string Type, string Name), DecodedResource> _dumps = [];
+    /// <summary>Per type, the serving version's resource names in order and their dump entries.</summary>
+    private readonly Dictionary<string, TypeOrder> _orders = new(StringComparer.Ordinal);
 
     /// <param name="bootstrap">The bootstrap tree whose static resources are served beside the dynamic ones (or null).</param>
     /// <param name="apply">Applies a translated version; null when it is serving, else why not (nothing changed then).</param>
@@ -84,31 +85,32 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
     {
         lock (_lock)
         {
-            var dumps = new Dictionary<(string, string), DecodedResource>(set.Listeners.Count + set.Routes.Count + set.Clusters.Count + set.Endpoints.Count);
-            var published = new List<DecodedResource>(dumps.Capacity);
-            if (Entries(set.Listeners, dumps, published, out var listeners) is string e1) return e1;
-            if (Entries(set.Routes, dumps, published, out var routes) is string e2) return e2;
-            if (Entries(set.Clusters, dumps, published, out var clusters) is string e3) return e3;
-            if (Entries(set.Endpoints, dumps, published, out var endpoints) is string e4) return e4;
+            if (Entries(set.Listeners, XdsTypeUrls.Listener, out TypeOrder listeners, out XdsResourceEntry[] listenerEntries) is string e1) return e1;
+            if (Entries(set.Routes, XdsTypeUrls.RouteConfiguration, out TypeOrder routes, out XdsResourceEntry[] routeEntries) is string e2) return e2;
+            if (Entries(set.Clusters, XdsTypeUrls.Cluster, out TypeOrder clusters, out XdsResourceEntry[] clusterEntries) is string e3) return e3;
+            if (Entries(set.Endpoints, XdsTypeUrls.ClusterLoadAssignment, out TypeOrder endpoints, out _) is string e4) return e4;
 
             // Listeners and routes: one composed tree, translated as a static file is.
-            var routeTrees = new Dictionary<string, ConfigNode>(routes.Count, StringComparer.Ordinal);
-            foreach ((string name, XdsResourceEntry e) in routes) routeTrees[name] = e.Tree!;
-            var listenerTrees = new List<KeyValuePair<string, ConfigNode>>(listeners.Count);
-            foreach ((string name, XdsResourceEntry e) in listeners) listenerTrees.Add(new(name, e.Tree!));
+            var routeTrees = new Dictionary<string, ConfigNode>(routes.Names.Length, StringComparer.Ordinal);
+            for (int i = 0; i < routes.Names.Length; i++) routeTrees[routes.Names[i]] = routeEntries[i].Tree!;
+            var listenerTrees = new List<KeyValuePair<string, ConfigNode>>(listeners.Names.Length);
+            for (int i = 0; i < listeners.Names.Length; i++) listenerTrees.Add(new(listeners.Names[i], listenerEntries[i].Tree!));
             ConfigNode root = DynamicBootstrapComposer.Compose(_bootstrap, listenerTrees, routeTrees, [], new Dictionary<string, ConfigNode>());
 
             // Clusters: translated per resource (cached), joined with their endpoints, errors in the composed order.
             var errors = new List<ConfigError>();
-            var endpointsByName = new Dictionary<string, XdsResourceEntry>(endpoints.Count, StringComparer.Ordinal);
-            foreach ((string name, XdsResourceEntry e) in endpoints) endpointsByName[name] = e;
-            var dynamic = new Dictionary<string, ClusterModel>(clusters.Count, StringComparer.Ordinal);
-            foreach ((string name, XdsResourceEntry c) in clusters)
+            var dynamic = new Dictionary<string, ClusterModel>(clusters.Names.Length, StringComparer.Ordinal);
+            for (int i = 0; i < clusterEntries.Length; i++)
             {
+                string name = clusters.Names[i];
+                XdsResourceEntry c = clusterEntries[i];
                 if (c.Cluster is { } m && _staticClusterNames.Contains(m.Name)) errors.Add(new ConfigError($"cluster \"{name}\"", $"duplicate cluster name \"{m.Name}\""));
-                errors.AddRange(c.Errors);
-                XdsResourceEntry? assignment = c.EdsService is string service ? endpointsByName.GetValueOrDefault(service) : null;
-                if (assignment is not null) errors.AddRange(assignment.Errors);
+                if (!c.Errors.IsEmpty) errors.AddRange(c.Errors);
+                // Entries put this set's ClusterLoadAssignments in the cache: the latest entry of a name in the set is its.
+                XdsResourceEntry? assignment = c.EdsService is string service && set.Endpoints.ContainsKey(service)
+                    ? _cache.Latest(XdsTypeUrls.ClusterLoadAssignment, service)
+                    : null;
+                if (assignment is not null && !assignment.Errors.IsEmpty) errors.AddRange(assignment.Errors);
                 if (c.Cluster is null) continue;
                 // The resource name and the cluster's own name can differ; two resources naming one cluster is refused as in a file.
                 if (!dynamic.TryAdd(c.Cluster.Name, c.EdsService is null ? c.Cluster : _cache.Join(name, c, assignment)))
@@ -126,33 +128,76 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
             }
             if (_apply(translated.Value) is string refused) return refused;
             LastModel = translated.Value;
-            _published = published;
-            _dumps = dumps;
+            _published = [.. listeners.Dumps, .. routes.Dumps, .. clusters.Dumps, .. endpoints.Dumps];
+            _orders[XdsTypeUrls.Listener] = listeners;
+            _orders[XdsTypeUrls.RouteConfiguration] = routes;
+            _orders[XdsTypeUrls.Cluster] = clusters;
+            _orders[XdsTypeUrls.ClusterLoadAssignment] = endpoints;
             _cache.Retain(set);
             return null;
         }
     }
 
-    /// <summary>The entries of one type in name order (the composed bootstrap's order); the first decode error, if any.</summary>
-    private string? Entries(IReadOnlyDictionary<string, XdsResource> resources, Dictionary<(string, string), DecodedResource> dumps,
-        List<DecodedResource> published, out List<KeyValuePair<string, XdsResourceEntry>> entries)
+    /// <summary>
+    /// The resources of one type in name order (the composed bootstrap's order), their cache entries and their dump
+    /// entries; the first decode error, if any. While the names are those of the serving version — most pushes change
+    /// resources, not which ones exist — its order is reused instead of sorting 10,000 names again, and its dump entries
+    /// are matched by position.
+    /// </summary>
+    private string? Entries(IReadOnlyDictionary<string, XdsResource> resources, string typeUrl, out TypeOrder order, out XdsResourceEntry[] entries)
     {
-        XdsResource[] ordered = [.. resources.Values];
-        Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        entries = new List<KeyValuePair<string, XdsResourceEntry>>(ordered.Length);
-        foreach (XdsResource r in ordered)
+        TypeOrder serving = _orders.GetValueOrDefault(typeUrl) ?? TypeOrder.Empty;
+        XdsResource[]? ordered = InOrder(resources, serving.Names);
+        bool aligned = ordered is not null;
+        if (ordered is null)
         {
+            ordered = [.. resources.Values];
+            Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        }
+        Dictionary<string, DecodedResource>? servingByName = null;
+        if (!aligned && serving.Names.Length > 0)
+        {
+            servingByName = new Dictionary<string, DecodedResource>(serving.Names.Length, StringComparer.Ordinal);
+            for (int i = 0; i < serving.Names.Length; i++) servingByName[serving.Names[i]] = serving.Dumps[i];
+        }
+        string[] names = aligned ? serving.Names : new string[ordered.Length];
+        var dumps = new DecodedResource[ordered.Length];
+        entries = new XdsResourceEntry[ordered.Length];
+        order = TypeOrder.Empty;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            XdsResource r = ordered[i];
             XdsResourceEntry e = _cache.Get(r);
             if (e.DecodeError is string error) return error;
-            entries.Add(new(r.Name, e));
+            entries[i] = e;
+            if (!aligned) names[i] = r.Name;
             // The dump entry of the serving version is reused while bytes and version are the same.
-            DecodedResource dump = _dumps.TryGetValue((r.TypeUrl, r.Name), out DecodedResource? d) && d.Version == r.Version && d.Bytes.Equals(e.Bytes)
-                ? d
-                : new DecodedResource(r.TypeUrl, r.Name, r.Version, e.Bytes, e.Since);
-            dumps[(r.TypeUrl, r.Name)] = dump;
-            published.Add(dump);
+            DecodedResource? d = aligned ? serving.Dumps[i] : servingByName?.GetValueOrDefault(r.Name);
+            dumps[i] = d is not null && d.Version == r.Version && d.Bytes.Equals(e.Bytes) ? d : new DecodedResource(r.TypeUrl, r.Name, r.Version, e.Bytes, e.Since);
         }
+        order = new TypeOrder(names, dumps);
         return null;
+    }
+
+    /// <summary>The resources in the order of <paramref name="names"/> when they are exactly those names, else null.</summary>
+    private static XdsResource[]? InOrder(IReadOnlyDictionary<string, XdsResource> resources, string[] names)
+    {
+        if (resources.Count != names.Length) return null;
+        var ordered = new XdsResource[names.Length];
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (!resources.TryGetValue(names[i], out XdsResource? r)) return null;
+            ordered[i] = r;
+        }
+        return ordered;
+    }
+
+    /// <summary>One type's resource names in order and their dump entries, aligned by index.</summary>
+    private sealed class TypeOrder(string[] names, DecodedResource[] dumps)
+    {
+        public static readonly TypeOrder Empty = new([], []);
+        public string[] Names { get; } = names;
+        public DecodedResource[] Dumps { get; } = dumps;
     }
 
     /// <summary>Names of the bootstrap's static clusters: a CDS cluster may not take one (as in one bootstrap file).</summary>
