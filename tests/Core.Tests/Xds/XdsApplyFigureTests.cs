@@ -190,6 +190,7 @@ virtual_hosts:
         Assert.Empty(_proxy.Manager.Current.FreshClusters);
         Assert.Equal(9, _proxy.Manager.Current.Clusters[ClusterName(5500)].State.Endpoints.Endpoints.Length);
         Assert.Equal((11_001L, 0L), translator.EndpointDecodes); // only the changed ones were decoded again
+        Assert.Equal((1L, 3L), translator.ClusterJoins); // after the first push, only the changed clusters were joined again
 
         // Nothing changed: the cost of a push istiod repeats.
         Assert.Equal("", Measure("nothing changed", () => translator.Publish(Set(listener, route, clusters, endpoints))));

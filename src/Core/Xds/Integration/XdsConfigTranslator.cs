@@ -38,7 +38,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
     private const int MaxErrorsInDetail = 5;
 
     private readonly ConfigNode? _bootstrap;
-    private readonly HashSet<string> _staticClusterNames;
+    private readonly ClusterJoiner _joiner;
     private readonly Func<BootstrapModel, string?> _apply;
     private readonly TimeProvider _time;
     private readonly XdsResourceCache _cache;
@@ -55,7 +55,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
         _apply = apply;
         _time = time ?? TimeProvider.System;
         _cache = new XdsResourceCache(_time);
-        _staticClusterNames = StaticClusterNames(bootstrap);
+        _joiner = new ClusterJoiner(_cache, StaticClusterNames(bootstrap));
     }
 
     /// <summary>The resources of the version now serving (for /config_dump).</summary>
@@ -63,6 +63,15 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
 
     /// <summary>The model of the version now serving (null before the first successful publish).</summary>
     public BootstrapModel? LastModel { get; private set; }
+
+    /// <summary>Versions whose clusters went through the whole join / only their changed clusters (for tests and figures).</summary>
+    public (long Whole, long Changed) ClusterJoins
+    {
+        get
+        {
+            lock (_lock) return _joiner.Joins;
+        }
+    }
 
     /// <summary>EDS resources read by the direct decoder and by the generic tree path so far.</summary>
     public (long Direct, long Tree) EndpointDecodes
@@ -88,7 +97,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
             if (Entries(set.Listeners, XdsTypeUrls.Listener, out TypeOrder listeners, out XdsResourceEntry[] listenerEntries) is string e1) return e1;
             if (Entries(set.Routes, XdsTypeUrls.RouteConfiguration, out TypeOrder routes, out XdsResourceEntry[] routeEntries) is string e2) return e2;
             if (Entries(set.Clusters, XdsTypeUrls.Cluster, out TypeOrder clusters, out XdsResourceEntry[] clusterEntries) is string e3) return e3;
-            if (Entries(set.Endpoints, XdsTypeUrls.ClusterLoadAssignment, out TypeOrder endpoints, out _) is string e4) return e4;
+            if (Entries(set.Endpoints, XdsTypeUrls.ClusterLoadAssignment, out TypeOrder endpoints, out XdsResourceEntry[] endpointEntries) is string e4) return e4;
 
             // Listeners and routes: one composed tree, translated as a static file is.
             var routeTrees = new Dictionary<string, ConfigNode>(routes.Names.Length, StringComparer.Ordinal);
@@ -99,25 +108,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
 
             // Clusters: translated per resource (cached), joined with their endpoints, errors in the composed order.
             var errors = new List<ConfigError>();
-            var dynamic = new Dictionary<string, ClusterModel>(clusters.Names.Length, StringComparer.Ordinal);
-            for (int i = 0; i < clusterEntries.Length; i++)
-            {
-                string name = clusters.Names[i];
-                XdsResourceEntry c = clusterEntries[i];
-                if (c.Cluster is { } m && _staticClusterNames.Contains(m.Name)) errors.Add(new ConfigError($"cluster \"{name}\"", $"duplicate cluster name \"{m.Name}\""));
-                if (!c.Errors.IsEmpty) errors.AddRange(c.Errors);
-                // Entries put this set's ClusterLoadAssignments in the cache: the latest entry of a name in the set is its.
-                XdsResourceEntry? assignment = c.EdsService is string service && set.Endpoints.ContainsKey(service)
-                    ? _cache.Latest(XdsTypeUrls.ClusterLoadAssignment, service)
-                    : null;
-                if (assignment is not null && !assignment.Errors.IsEmpty) errors.AddRange(assignment.Errors);
-                if (c.Cluster is null) continue;
-                // The resource name and the cluster's own name can differ; two resources naming one cluster is refused as in a file.
-                if (!dynamic.TryAdd(c.Cluster.Name, c.EdsService is null ? c.Cluster : _cache.Join(name, c, assignment)))
-                {
-                    errors.Add(new ConfigError($"cluster \"{name}\"", $"duplicate cluster name \"{c.Cluster.Name}\""));
-                }
-            }
+            Dictionary<string, ClusterModel> dynamic = _joiner.Join(set.Endpoints, clusters.Names, clusterEntries, endpoints.Names, endpointEntries, errors);
             ConfigResult<BootstrapModel> translated = EnvoyBootstrapTranslator.Translate(root, dynamic);
             if (!translated.IsSuccess || translated.Value is null || errors.Count > 0)
             {
@@ -133,6 +124,7 @@ public sealed class XdsConfigTranslator : IXdsResourceTranslator
             _orders[XdsTypeUrls.RouteConfiguration] = routes;
             _orders[XdsTypeUrls.Cluster] = clusters;
             _orders[XdsTypeUrls.ClusterLoadAssignment] = endpoints;
+            _joiner.Published();
             _cache.Retain(set);
             return null;
         }
