@@ -30,14 +30,15 @@ public static class SnapshotBuilder
         int kept = 0;
         foreach (ClusterModel c in model.Clusters.Values)
         {
-            ClusterRuntime? old = null;
-            if (previous is not null && previous.Clusters.TryGetValue(c.Name, out old))
+            // The model instance the serving version published: the runtime already holds exactly these endpoints
+            // (xDS hands the same instance for a cluster whose CDS and EDS resources did not change). One probe.
+            if (previousModels is not null && previousModels.TryGetValue(c.Name, out ClusterModel? published) && ReferenceEquals(published, c))
             {
                 kept++;
-                // The model instance the serving version published: the runtime already holds exactly these endpoints
-                // (xDS hands the same instance for a cluster whose CDS and EDS resources did not change).
-                if (ReferenceEquals(previousModels!.GetValueOrDefault(c.Name), c)) continue;
+                continue;
             }
+            ClusterRuntime? old = null;
+            if (previous is not null && previous.Clusters.TryGetValue(c.Name, out old)) kept++;
             if (old is not null && (ReferenceEquals(old.Model, c) || (c.Definition.Length > 0 && old.Model.Definition == c.Definition
                 // DNS clusters resolve their load_assignment themselves: a changed host list is a new cluster.
                 && (c.Type is DiscoveryType.Static or DiscoveryType.Eds || c.Localities.SequenceEqual(old.Model.Localities, LocalityComparer.Instance)))))
