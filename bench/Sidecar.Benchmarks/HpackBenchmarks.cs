@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Sidecar.Core.Hpack;
@@ -51,6 +52,24 @@ public class HpackBenchmarks
             length += n;
         }
         return length;
+    }
+
+    // The proxy's way since the second HTTP/2 pass: its pseudo-headers through names prepared once (HpackFieldName).
+    private static readonly HpackFieldName[] PreparedNames = [HpackFieldName.Method, HpackFieldName.Scheme, HpackFieldName.Authority, HpackFieldName.Path];
+    private readonly ArrayBufferWriter<byte> _writer = new(1024);
+
+    /// <summary><see cref="Encode"/> with the four pseudo-headers by prepared name (no name hash or static probe for them).</summary>
+    [Benchmark]
+    public int EncodePreparedNames()
+    {
+        _writer.ResetWrittenCount();
+        _encoder.BeginBlock(_writer);
+        for (int i = 0; i < Request.Length; i++)
+        {
+            if (i < PreparedNames.Length) _encoder.Encode(PreparedNames[i], Request[i].Value, neverIndex: false, _writer);
+            else _encoder.Encode(Request[i].Name, Request[i].Value, neverIndex: false, _writer);
+        }
+        return _writer.WrittenCount;
     }
 
     /// <summary>Decodes the warm-table encoding of the request.</summary>

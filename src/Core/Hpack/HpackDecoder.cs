@@ -31,7 +31,7 @@ public sealed class HpackDecoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(maxHeaderListSize);
         _maxDynamicTableSize = maxDynamicTableSize;
         MaxHeaderListSize = maxHeaderListSize;
-        _table = new HpackDynamicTable(maxDynamicTableSize, Math.Min(ProtocolDefaultTableSize, maxDynamicTableSize));
+        _table = new HpackDynamicTable(maxDynamicTableSize, Math.Min(ProtocolDefaultTableSize, maxDynamicTableSize), hashed: false);
     }
 
     /// <summary>

@@ -24,12 +24,16 @@ internal sealed class HpackDynamicTable
     private int _newest = -1;    // slot of the newest entry in _entries
     private int _dataStart;      // ring offset of the oldest entry's bytes
     private int _dataLength;     // bytes in use, from _dataStart
+    private readonly bool _hashed;
 
-    public HpackDynamicTable(int capacity, int maxSize)
+    /// <param name="hashed">Keep name and value hashes per entry: only an encoder searches the table by content; a
+    /// decoder addresses it by index, and hashing every field a peer indexes would be wasted work on its read loop.</param>
+    public HpackDynamicTable(int capacity, int maxSize, bool hashed)
     {
         _data = new byte[Math.Max(capacity, 1)];
         _entries = new Entry[capacity / EntryOverhead + 1];
         MaxSize = maxSize;
+        _hashed = hashed;
     }
 
     /// <summary>Number of entries (index 1 is the newest, RFC 7541 §2.3.3).</summary>
@@ -58,7 +62,11 @@ internal sealed class HpackDynamicTable
     /// Adds an entry (§4.4): evicts until it fits; an entry larger than the maximum size just empties the table.
     /// <paramref name="name"/> and <paramref name="value"/> must not point into this table (callers copy first).
     /// </summary>
-    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName)
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName) =>
+        Add(name, value, lowerCaseName, _hashed ? HpackHash.OfLowerCase(name) : 0);
+
+    /// <summary><see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool)"/> with the name's lower-case hash already known.</summary>
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName, uint nameHash)
     {
         long size = (long)name.Length + value.Length + EntryOverhead;
         if (size > MaxSize)
@@ -84,8 +92,8 @@ internal sealed class HpackDynamicTable
             Offset = offset,
             NameLength = name.Length,
             ValueLength = value.Length,
-            NameHash = HpackHash.OfLowerCase(name),
-            ValueHash = HpackHash.Of(value),
+            NameHash = nameHash,
+            ValueHash = _hashed ? HpackHash.Of(value) : 0,
         };
         Count++;
         Size += (int)size;

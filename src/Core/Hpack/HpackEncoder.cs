@@ -23,7 +23,7 @@ public sealed class HpackEncoder
         ArgumentOutOfRangeException.ThrowIfNegative(maxDynamicTableSize);
         _ownLimit = maxDynamicTableSize;
         int initial = Math.Min(ProtocolDefaultTableSize, maxDynamicTableSize);
-        _table = new HpackDynamicTable(maxDynamicTableSize, initial);
+        _table = new HpackDynamicTable(maxDynamicTableSize, initial, hashed: true);
         if (initial != ProtocolDefaultTableSize) SetPeerMaxTableSize(ProtocolDefaultTableSize);
     }
 
@@ -97,18 +97,66 @@ public sealed class HpackEncoder
         output.Advance(written);
     }
 
+    /// <summary><see cref="Encode(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool, IBufferWriter{byte})"/> for a name prepared once (no hashing or static probe per field).</summary>
+    public void Encode(HpackFieldName name, ReadOnlySpan<byte> value, bool neverIndex, IBufferWriter<byte> output)
+    {
+        int bound = 3 * HpackInteger.MaxEncodedLength + name.Bytes.Length + value.Length;
+        Span<byte> span = output.GetSpan(bound);
+        if (!TryEncode(name.Bytes, name.Hash, name.StaticIndex, value, neverIndex, span, out int written))
+            throw new InvalidOperationException("buffer writer returned a short span");
+        output.Advance(written);
+    }
+
+    /// <summary>
+    /// <c>:status</c> (RFC 9113 §8.3.2). The seven codes of the static table (RFC 7541 Appendix A, indices 8–14) are one
+    /// indexed byte written without formatting or lookup; other codes go through the general path.
+    /// </summary>
+    public void EncodeStatus(int status, IBufferWriter<byte> output)
+    {
+        int index = status switch
+        {
+            200 => 8,
+            204 => 9,
+            206 => 10,
+            304 => 11,
+            400 => 12,
+            404 => 13,
+            500 => 14,
+            _ => 0,
+        };
+        if (index != 0)
+        {
+            // §6.1 indexed field: 1 bit pattern, 7-bit index; every static index fits the prefix.
+            output.GetSpan(1)[0] = (byte)(0x80 | index);
+            output.Advance(1);
+            return;
+        }
+        Span<byte> digits = stackalloc byte[11];
+        System.Buffers.Text.Utf8Formatter.TryFormat(status, digits, out int n);
+        Encode(HpackFieldName.Status, digits[..n], false, output);
+    }
+
     /// <summary>Span form for callers with a fixed buffer; false (and the table unchanged) when the destination is too small.</summary>
     public bool TryEncode(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndex, Span<byte> destination, out int written)
     {
-        written = 0;
         uint nameHash = HpackHash.OfLowerCase(name);
-        int staticName = HpackStaticTable.FindName(name, nameHash);
+        return TryEncode(name, nameHash, HpackStaticTable.FindName(name, nameHash), value, neverIndex, destination, out written);
+    }
+
+    private bool TryEncode(ReadOnlySpan<byte> name, uint nameHash, int staticName, ReadOnlySpan<byte> value, bool neverIndex, Span<byte> destination, out int written)
+    {
+        written = 0;
         if (!neverIndex && staticName != 0)
         {
             int full = HpackStaticTable.FindValue(staticName, value);
             if (full != 0) return TryWriteIndexed(full, destination, out written);
         }
-        int dynamicFull = FindDynamic(name, value, nameHash, neverIndex, out int dynamicName);
+        // A static name is preferred as the name reference, so the dynamic table matters for it only through a full
+        // match — impossible when the field is sent never-indexed or its name is one the table never receives.
+        int dynamicName = 0;
+        int dynamicFull = staticName != 0 && (neverIndex || HpackIndexingPolicy.IsNeverIndexedName(staticName))
+            ? 0
+            : FindDynamic(name, value, nameHash, neverIndex, out dynamicName);
         if (dynamicFull != 0) return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
 
         HpackLiteralKind kind = neverIndex ? HpackLiteralKind.NeverIndexed : HpackIndexingPolicy.Choose(name, value, staticName, _table.MaxSize);
@@ -128,7 +176,7 @@ public sealed class HpackEncoder
         }
         if (!TryWriteString(value, lowerCase: false, destination[pos..], out int v)) return false;
         pos += v;
-        if (kind == HpackLiteralKind.Incremental) _table.Add(name, value, lowerCaseName: true);
+        if (kind == HpackLiteralKind.Incremental) _table.Add(name, value, lowerCaseName: true, nameHash);
         written = pos;
         return true;
     }

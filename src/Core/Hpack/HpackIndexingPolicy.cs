@@ -50,6 +50,12 @@ internal static class HpackIndexingPolicy
         return size * 4 > tableMaxSize * 3L ? HpackLiteralKind.WithoutIndex : HpackLiteralKind.Incremental;
     }
 
+    /// <summary>
+    /// True for static names whose fields <see cref="Choose"/> never indexes, whatever the value (the fixed cases of
+    /// its switch): the encoder's own table can then hold no entry with that name, so looking there is wasted.
+    /// </summary>
+    public static bool IsNeverIndexedName(int staticNameIndex) => staticNameIndex is 4 or 21 or 23 or 28 or 34 or 40 or 41 or 46 or 49 or 55;
+
     /// <summary>Request ids and trace context that a mesh adds to every request, each value unique.</summary>
     private static bool IsPerRequestName(ReadOnlySpan<byte> name) => name.Length switch
     {

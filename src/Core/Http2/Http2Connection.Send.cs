@@ -30,9 +30,25 @@ public abstract partial class Http2Connection
 
     public void EndHeaders(Http2Stream stream, bool endStream)
     {
-        if (endStream) stream.EndStreamSent = true;
-        Output.EndHeaders(stream.Id, endStream);
-        if (endStream) RetireIfDone(stream);
+        if (!endStream)
+        {
+            Output.EndHeaders(stream.Id, endStream: false);
+            return;
+        }
+        // The block ends the stream: the retirement check runs under the lock the block already holds.
+        stream.EndStreamSent = true;
+        bool removed = false;
+        int left = 0;
+        try
+        {
+            Output.WriteHeaderBlock(stream.Id, endStream: true);
+            removed = RetireIfDoneLocked(stream, out left);
+        }
+        finally
+        {
+            Output.AbortHeaders();
+        }
+        if (removed) AfterRemoved(left);
     }
 
     /// <summary>
@@ -46,6 +62,8 @@ public abstract partial class Http2Connection
         while (true)
         {
             bool wait = false;
+            bool removed = false;
+            int left = 0;
             lock (Output.SyncRoot)
             {
                 if (stream.IsReset || stream.ResetSent || Output.IsCompleted) return false;
@@ -79,6 +97,7 @@ public abstract partial class Http2Connection
                     data = data.Slice(n);
                     if (!data.IsEmpty) continue;
                 }
+                if (!wait && stream.EndStreamSent) removed = RetireIfDoneLocked(stream, out left);
             }
             if (wait)
             {
@@ -86,7 +105,7 @@ public abstract partial class Http2Connection
                 await stream.SendSignal.WaitAsync();
                 continue;
             }
-            if (stream.EndStreamSent) RetireIfDone(stream);
+            if (removed) AfterRemoved(left);
             await Output.FlushAsync();
             return true;
         }
@@ -100,6 +119,8 @@ public abstract partial class Http2Connection
     /// </summary>
     public bool TryWriteDataNow(Http2Stream stream, in ReadOnlySequence<byte> data, bool endStream)
     {
+        bool removed = false;
+        int left = 0;
         lock (Output.SyncRoot)
         {
             long n = data.Length;
@@ -116,9 +137,13 @@ public abstract partial class Http2Connection
                 rest = rest.Slice(frame);
             }
             while (!rest.IsEmpty);
-            if (endStream) stream.EndStreamSent = true;
+            if (endStream)
+            {
+                stream.EndStreamSent = true;
+                removed = RetireIfDoneLocked(stream, out left);
+            }
         }
-        if (endStream) RetireIfDone(stream);
+        if (removed) AfterRemoved(left);
         Output.Kick();
         return true;
     }

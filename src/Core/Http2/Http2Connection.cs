@@ -75,13 +75,9 @@ public abstract partial class Http2Connection : IDisposable
     protected int LastPeerStreamId { get; private set; }
     /// <summary>True once either side sent GOAWAY or the connection failed: no new streams.</summary>
     public bool IsClosing => _closing;
-    public int ActiveStreams
-    {
-        get
-        {
-            lock (Output.SyncRoot) return _streams.Count;
-        }
-    }
+    /// <summary>Open streams; read without the lock (a snapshot of a count kept under it).</summary>
+    public int ActiveStreams => Volatile.Read(ref _activeStreams);
+    private int _activeStreams;
     public ref readonly Http2Settings PeerSettings => ref _peer;
     protected long SettingsSentAtMs => Volatile.Read(ref _settingsSentAtMs);
     protected bool SettingsAcked => Volatile.Read(ref _settingsAcked);
@@ -239,10 +235,10 @@ public abstract partial class Http2Connection : IDisposable
     /// <summary>The peer sent GOAWAY: streams above <paramref name="lastStreamId"/> were not processed (§6.8).</summary>
     protected virtual void OnGoAwayReceived(int lastStreamId, Http2ErrorCode code) { }
 
-    /// <summary>A stream left the table and its work is done: the subclass may pool it.</summary>
+    /// <summary>A stream left the table and its work is done: the subclass may pool it. Always called on the read loop.</summary>
     protected abstract void Recycle(Http2Stream stream);
 
-    /// <summary>Server: a new peer-initiated stream (null refuses it). Client: never called.</summary>
+    /// <summary>Server: a new peer-initiated stream (null refuses it); called on the read loop. Client: never called.</summary>
     protected abstract Http2Stream? AcceptStream(int streamId);
 
     /// <summary>Called when the stream table became empty (drain can finish).</summary>
@@ -259,7 +255,14 @@ public abstract partial class Http2Connection : IDisposable
 
     protected void AddStream(Http2Stream stream)
     {
-        lock (Output.SyncRoot) _streams.Add(stream.Id, stream);
+        lock (Output.SyncRoot) AddStreamLocked(stream);
+    }
+
+    /// <summary><see cref="AddStream"/> for a caller that already holds the output lock (a client opening a stream inside its HEADERS block).</summary>
+    protected void AddStreamLocked(Http2Stream stream)
+    {
+        _streams.Add(stream.Id, stream);
+        Volatile.Write(ref _activeStreams, _streams.Count);
         Stats.StreamsActive.Increment();
     }
 
@@ -273,19 +276,32 @@ public abstract partial class Http2Connection : IDisposable
     {
         bool removed;
         int left;
-        lock (Output.SyncRoot)
-        {
-            removed = _streams.TryGetValue(stream.Id, out Http2Stream? s) && ReferenceEquals(s, stream) && _streams.Remove(stream.Id);
-            left = _streams.Count;
-            if (removed)
-            {
-                _recentlyClosed[_recentlyClosedNext] = stream.Id;
-                _recentlyClosedNext = (_recentlyClosedNext + 1) % _recentlyClosed.Length;
-            }
-        }
-        if (!removed) return;
+        lock (Output.SyncRoot) removed = RemoveLocked(stream, out left);
+        if (removed) AfterRemoved(left);
+    }
+
+    /// <summary>
+    /// Under the output lock: takes the stream out of the table (if it is still there as itself), releases the
+    /// table's reference and queues the stream for recycling when that was the last one. One lock for what would
+    /// otherwise be three (check, remove, queue) on every stream's end.
+    /// </summary>
+    private bool RemoveLocked(Http2Stream stream, out int left)
+    {
+        left = _streams.Count;
+        if (!_streams.TryGetValue(stream.Id, out Http2Stream? s) || !ReferenceEquals(s, stream)) return false;
+        _streams.Remove(stream.Id);
+        left = _streams.Count;
+        Volatile.Write(ref _activeStreams, left);
+        _recentlyClosed[_recentlyClosedNext] = stream.Id;
+        _recentlyClosedNext = (_recentlyClosedNext + 1) % _recentlyClosed.Length;
+        if (stream.Release()) QueueRecycleLocked(stream);
+        return true;
+    }
+
+    /// <summary>The part of a removal that must run outside the lock (counters, idle and drain callbacks).</summary>
+    private void AfterRemoved(int left)
+    {
         Stats.StreamsActive.Decrement();
-        if (stream.Release()) QueueRecycle(stream);
         if (left == 0)
         {
             OnIdle();
@@ -301,13 +317,19 @@ public abstract partial class Http2Connection : IDisposable
 
     private void RetireIfDone(Http2Stream stream)
     {
-        bool sendDone, receiveDone;
-        lock (Output.SyncRoot)
-        {
-            sendDone = stream.EndStreamSent || stream.ResetSent || stream.IsReset;
-            receiveDone = stream.EndStreamReceived || stream.IsReset;
-        }
-        if (sendDone && receiveDone) RemoveStream(stream);
+        bool removed;
+        int left;
+        lock (Output.SyncRoot) removed = RetireIfDoneLocked(stream, out left);
+        if (removed) AfterRemoved(left);
+    }
+
+    /// <summary>Under the output lock: removes the stream when both directions are finished; then call <see cref="AfterRemoved"/> outside it.</summary>
+    private bool RetireIfDoneLocked(Http2Stream stream, out int left)
+    {
+        left = 0;
+        bool sendDone = stream.EndStreamSent || stream.ResetSent || stream.IsReset;
+        bool receiveDone = stream.EndStreamReceived || stream.IsReset;
+        return sendDone && receiveDone && RemoveLocked(stream, out left);
     }
 
     /// <summary>Copies the open streams into a rented array (return it with clearArray); for sweeps like deadlines and GOAWAY.</summary>
@@ -324,26 +346,37 @@ public abstract partial class Http2Connection : IDisposable
 
     // Streams whose two owners let go. They are recycled by the read loop, between two passes over
     // received frames: a read loop that already looked a stream up (another thread may have reset it
-    // meanwhile) must never see that object come back as a different stream.
-    private readonly List<Http2Stream> _recycleQueue = [];
+    // meanwhile) must never see that object come back as a different stream. Two lists swapped under the
+    // lock: the read loop takes the whole batch in one lock, and checks a count without it when there is none.
+    private List<Http2Stream> _recycleQueue = [];
+    private List<Http2Stream> _recycling = [];
+    private int _recyclePending;
 
     private void QueueRecycle(Http2Stream stream)
     {
-        lock (Output.SyncRoot) _recycleQueue.Add(stream);
+        lock (Output.SyncRoot) QueueRecycleLocked(stream);
+    }
+
+    private void QueueRecycleLocked(Http2Stream stream)
+    {
+        _recycleQueue.Add(stream);
+        Volatile.Write(ref _recyclePending, _recycleQueue.Count);
     }
 
     private void DrainRecycleQueue()
     {
-        while (true)
+        while (Volatile.Read(ref _recyclePending) != 0)
         {
-            Http2Stream s;
+            List<Http2Stream> batch;
             lock (Output.SyncRoot)
             {
-                if (_recycleQueue.Count == 0) return;
-                s = _recycleQueue[^1];
-                _recycleQueue.RemoveAt(_recycleQueue.Count - 1);
+                batch = _recycleQueue;
+                _recycleQueue = _recycling;
+                _recycling = batch;
+                Volatile.Write(ref _recyclePending, 0);
             }
-            Recycle(s);
+            foreach (Http2Stream s in batch) Recycle(s);
+            batch.Clear();
         }
     }
 

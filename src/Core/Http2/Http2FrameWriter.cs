@@ -6,6 +6,13 @@ namespace Sidecar.Core.Http2;
 /// <summary>Writes frames into a buffer writer (RFC 9113 §4.1, §6). Pure: the caller owns ordering and flushing.</summary>
 public static class Http2FrameWriter
 {
+    /// <summary>
+    /// Payloads up to this size are reserved together with their frame header: one GetSpan/Advance per frame instead
+    /// of two (a transport pipe takes its lock on every Advance). Well under a pipe segment, so the reservation never
+    /// makes the pipe allocate an oversized segment.
+    /// </summary>
+    private const int CombinedWriteLimit = 2048;
+
     public static void WriteHeader(IBufferWriter<byte> output, int length, Http2FrameType type, byte flags, int streamId)
     {
         Span<byte> span = output.GetSpan(Http2Constants.FrameHeaderSize);
@@ -68,14 +75,35 @@ public static class Http2FrameWriter
     /// <summary>One DATA frame; <paramref name="data"/> must fit the peer's max frame size.</summary>
     public static void WriteData(IBufferWriter<byte> output, int streamId, in ReadOnlySequence<byte> data, bool endStream)
     {
+        if (data.Length <= CombinedWriteLimit)
+        {
+            int length = (int)data.Length;
+            Span<byte> span = output.GetSpan(Http2Constants.FrameHeaderSize + length);
+            Http2FrameHeader.Write(span, length, Http2FrameType.Data, endStream ? Http2Flags.EndStream : Http2Flags.None, streamId);
+            data.CopyTo(span[Http2Constants.FrameHeaderSize..]);
+            output.Advance(Http2Constants.FrameHeaderSize + length);
+            return;
+        }
         WriteHeader(output, (int)data.Length, Http2FrameType.Data, endStream ? Http2Flags.EndStream : Http2Flags.None, streamId);
         foreach (ReadOnlyMemory<byte> segment in data) output.Write(segment.Span);
     }
 
-    public static void WriteData(IBufferWriter<byte> output, int streamId, ReadOnlySpan<byte> data, bool endStream)
+    public static void WriteData(IBufferWriter<byte> output, int streamId, ReadOnlySpan<byte> data, bool endStream) =>
+        WriteFrame(output, Http2FrameType.Data, endStream ? Http2Flags.EndStream : Http2Flags.None, streamId, data);
+
+    /// <summary>One frame: header and payload, reserved together when the payload is short.</summary>
+    private static void WriteFrame(IBufferWriter<byte> output, Http2FrameType type, byte flags, int streamId, ReadOnlySpan<byte> payload)
     {
-        WriteHeader(output, data.Length, Http2FrameType.Data, endStream ? Http2Flags.EndStream : Http2Flags.None, streamId);
-        output.Write(data);
+        if (payload.Length <= CombinedWriteLimit)
+        {
+            Span<byte> span = output.GetSpan(Http2Constants.FrameHeaderSize + payload.Length);
+            Http2FrameHeader.Write(span, payload.Length, type, flags, streamId);
+            payload.CopyTo(span[Http2Constants.FrameHeaderSize..]);
+            output.Advance(Http2Constants.FrameHeaderSize + payload.Length);
+            return;
+        }
+        WriteHeader(output, payload.Length, type, flags, streamId);
+        output.Write(payload);
     }
 
     /// <summary>
@@ -86,14 +114,12 @@ public static class Http2FrameWriter
     {
         int first = Math.Min(block.Length, maxFrameSize);
         byte flags = (byte)((endStream ? Http2Flags.EndStream : 0) | (first == block.Length ? Http2Flags.EndHeaders : 0));
-        WriteHeader(output, first, Http2FrameType.Headers, flags, streamId);
-        output.Write(block[..first]);
+        WriteFrame(output, Http2FrameType.Headers, flags, streamId, block[..first]);
         block = block[first..];
         while (!block.IsEmpty)
         {
             int n = Math.Min(block.Length, maxFrameSize);
-            WriteHeader(output, n, Http2FrameType.Continuation, n == block.Length ? Http2Flags.EndHeaders : Http2Flags.None, streamId);
-            output.Write(block[..n]);
+            WriteFrame(output, Http2FrameType.Continuation, n == block.Length ? Http2Flags.EndHeaders : Http2Flags.None, streamId, block[..n]);
             block = block[n..];
         }
     }

@@ -109,13 +109,14 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
             return;
         }
         _sawRegular = true;
+        RegularName known = Classify(name);
         // §8.2.2: connection-specific fields make the message malformed; TE may only say "trailers".
-        if (IsConnectionSpecific(name))
+        if (known == RegularName.ConnectionSpecific)
         {
             _error = "connection-specific header field";
             return;
         }
-        if (name.SequenceEqual("te"u8))
+        if (known == RegularName.Te)
         {
             if (!System.Text.Ascii.EqualsIgnoreCase(value, "trailers"u8))
             {
@@ -125,7 +126,7 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
             TeTrailers = true;
         }
         if (Kind == Http2HeadKind.Trailers) { Add(name, value, neverIndexed); return; }
-        if (name.SequenceEqual("content-length"u8))
+        if (known == RegularName.ContentLength)
         {
             if (!TryParseLength(value, out long length) || (ContentLength >= 0 && ContentLength != length))
             {
@@ -136,10 +137,31 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
         }
         int index = _count;
         Add(name, value, neverIndexed);
-        if (name.SequenceEqual("host"u8)) HostIndex = index;
-        else if (name.SequenceEqual("x-request-id"u8)) RequestIdIndex = index;
-        else if (name.SequenceEqual("x-forwarded-for"u8)) ForwardedForIndex = index;
+        if (known == RegularName.Host) HostIndex = index;
+        else if (known == RegularName.RequestId) RequestIdIndex = index;
+        else if (known == RegularName.ForwardedFor) ForwardedForIndex = index;
     }
+
+    /// <summary>The regular names a block's checks and indices care about.</summary>
+    private enum RegularName : byte { Other, ConnectionSpecific, Te, ContentLength, Host, RequestId, ForwardedFor }
+
+    /// <summary>
+    /// One pass over the name's length picks the only candidate it can be, so a field costs one comparison (or none)
+    /// instead of one per rule. Names are already known to be lower case here (§8.2.1).
+    /// </summary>
+    private static RegularName Classify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => name.SequenceEqual("te"u8) ? RegularName.Te : RegularName.Other,
+        4 => name.SequenceEqual("host"u8) ? RegularName.Host : RegularName.Other,
+        7 => name.SequenceEqual("upgrade"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
+        10 => name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
+        12 => name.SequenceEqual("x-request-id"u8) ? RegularName.RequestId : RegularName.Other,
+        14 => name.SequenceEqual("content-length"u8) ? RegularName.ContentLength : RegularName.Other,
+        15 => name.SequenceEqual("x-forwarded-for"u8) ? RegularName.ForwardedFor : RegularName.Other,
+        16 => name.SequenceEqual("proxy-connection"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
+        17 => name.SequenceEqual("transfer-encoding"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
+        _ => RegularName.Other,
+    };
 
     private void OnPseudoHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
     {
@@ -256,10 +278,6 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
     }
 
     private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t';
-
-    private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) =>
-        name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) || name.SequenceEqual("proxy-connection"u8)
-        || name.SequenceEqual("transfer-encoding"u8) || name.SequenceEqual("upgrade"u8);
 
     private static bool TryParseLength(ReadOnlySpan<byte> value, out long length)
     {

@@ -140,9 +140,7 @@ public sealed class Http2Output
     {
         try
         {
-            ReadOnlySpan<byte> block = _block.WrittenSpan;
-            Http2FrameWriter.WriteHeaderBlock(_out, streamId, block, endStream, PeerMaxFrameSize);
-            _unflushed += block.Length + 9 * (1 + block.Length / PeerMaxFrameSize);
+            WriteHeaderBlock(streamId, endStream);
         }
         finally
         {
@@ -150,7 +148,19 @@ public sealed class Http2Output
         }
     }
 
-    /// <summary>Abandons a block started with <see cref="BeginHeaders"/> (encoder state is then out of sync: the caller must close the connection).</summary>
+    /// <summary>
+    /// Frames the encoded block and keeps the lock, for a caller with more to do under it (retiring the stream the
+    /// block ended); it then releases the lock with <see cref="AbortHeaders"/>.
+    /// </summary>
+    internal void WriteHeaderBlock(int streamId, bool endStream)
+    {
+        ReadOnlySpan<byte> block = _block.WrittenSpan;
+        Http2FrameWriter.WriteHeaderBlock(_out, streamId, block, endStream, PeerMaxFrameSize);
+        _unflushed += block.Length + 9 * (1 + block.Length / PeerMaxFrameSize);
+    }
+
+    /// <summary>Releases the lock taken by <see cref="BeginHeaders"/> without framing more (after <see cref="WriteHeaderBlock"/>, or to abandon a
+    /// block: encoder state is then out of sync and the caller must close the connection).</summary>
     public void AbortHeaders() => _lock.Exit();
 
     /// <summary>

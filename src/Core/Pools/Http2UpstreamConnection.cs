@@ -98,7 +98,8 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
         _nextStreamId += 2;
         _opening--;
         stream.Start(this, id, Options.InitialStreamWindowSize, PeerSettings.InitialWindowSize, Http2HeadKind.Response);
-        AddStream(stream);
+        // BeginHeaders holds the output lock, which guards the stream table too.
+        AddStreamLocked(stream);
         return (stream, block);
     }
 

@@ -16,14 +16,25 @@ namespace Sidecar.Core.Proxy.Http2;
 /// </summary>
 internal static class Http2Fields
 {
-    public static void Status(HpackEncoder enc, IBufferWriter<byte> block, int status)
-    {
-        Span<byte> digits = stackalloc byte[3];
-        Utf8Formatter.TryFormat(status, digits, out _);
-        enc.Encode(":status"u8, digits, false, block);
-    }
+    // Names the proxy writes on every message, prepared once (hash and static index): see HpackFieldName.
+    private static readonly HpackFieldName UpstreamServiceTime = new("x-envoy-upstream-service-time");
+    private static readonly HpackFieldName ExpectedTimeout = new("x-envoy-expected-rq-timeout-ms");
+    private static readonly HpackFieldName ForwardedProto = new("x-forwarded-proto");
+    private static readonly HpackFieldName ForwardedFor = new("x-forwarded-for");
+    private static readonly HpackFieldName RequestId = new("x-request-id");
+    private static readonly HpackFieldName Te = new("te");
+
+    /// <summary>:status — the static table's codes are one byte (RFC 7541 Appendix A).</summary>
+    public static void Status(HpackEncoder enc, IBufferWriter<byte> block, int status) => enc.EncodeStatus(status, block);
 
     public static void Number(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> name, long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int n);
+        enc.Encode(name, digits[..n], false, block);
+    }
+
+    public static void Number(HpackEncoder enc, IBufferWriter<byte> block, HpackFieldName name, long value)
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int n);
@@ -71,8 +82,8 @@ internal static class Http2Fields
 
     private static void Trailer(HpackEncoder enc, IBufferWriter<byte> block, HttpChainRuntime chain, long start)
     {
-        enc.Encode("server"u8, chain.ServerName, false, block);
-        Number(enc, block, "x-envoy-upstream-service-time"u8, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        enc.Encode(HpackFieldName.Server, chain.ServerName, false, block);
+        Number(enc, block, UpstreamServiceTime, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
     }
 
     /// <summary>Trailers forwarded as they came (HTTP/2 to HTTP/2).</summary>
@@ -92,15 +103,15 @@ internal static class Http2Fields
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
         XfccAction xfcc = adjust.Xfcc(hcm);
-        enc.Encode(":method"u8, req.Method, false, block);
+        enc.Encode(HpackFieldName.Method, req.Method, false, block);
         if (!req.IsConnect || req.HasProtocol)
         {
-            enc.Encode(":scheme"u8, req.Scheme, false, block);
+            enc.Encode(HpackFieldName.Scheme, req.Scheme, false, block);
             RewrittenPath(enc, block, adjust.PathAndQuery(req.PathAndQuery), route, action);
         }
-        if (action.HostRewriteLiteral is { } host) enc.Encode(":authority"u8, Encoding.ASCII.GetBytes(host), false, block);
-        else enc.Encode(":authority"u8, req.Authority, false, block);
-        if (req.HasProtocol) enc.Encode(":protocol"u8, req.Protocol, false, block);
+        if (action.HostRewriteLiteral is { } host) enc.Encode(HpackFieldName.Authority, Encoding.ASCII.GetBytes(host), false, block);
+        else enc.Encode(HpackFieldName.Authority, req.Authority, false, block);
+        if (req.HasProtocol) enc.Encode(HpackFieldName.Protocol, req.Protocol, false, block);
         bool appendXff = hcm.UseRemoteAddress;
         for (int i = 0; i < req.HeaderCount; i++)
         {
@@ -130,11 +141,11 @@ internal static class Http2Fields
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
         XfccAction xfcc = adjust.Xfcc(hcm);
-        enc.Encode(":method"u8, req.Method, false, block);
-        enc.Encode(":scheme"u8, "http"u8, false, block);
+        enc.Encode(HpackFieldName.Method, req.Method, false, block);
+        enc.Encode(HpackFieldName.Scheme, "http"u8, false, block);
         RewrittenPath(enc, block, adjust.PathAndQuery(req.PathAndQuery), route, action);
-        if (action.HostRewriteLiteral is { } host) enc.Encode(":authority"u8, Encoding.ASCII.GetBytes(host), false, block);
-        else enc.Encode(":authority"u8, req.Authority, false, block);
+        if (action.HostRewriteLiteral is { } host) enc.Encode(HpackFieldName.Authority, Encoding.ASCII.GetBytes(host), false, block);
+        else enc.Encode(HpackFieldName.Authority, req.Authority, false, block);
         bool appendXff = hcm.UseRemoteAddress;
         for (int i = 0; i < req.HeaderCount; i++)
         {
@@ -148,7 +159,7 @@ internal static class Http2Fields
             if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
             enc.Encode(name, req.GetHeaderValue(i), false, block);
         }
-        if (req.TeTrailers) enc.Encode("te"u8, "trailers"u8, false, block);
+        if (req.TeTrailers) enc.Encode(Te, "trailers"u8, false, block);
         ReadOnlySpan<byte> priorXff = req.ForwardedForIndex >= 0 ? req.GetHeaderValue(req.ForwardedForIndex) : default;
         if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.Encode(enc, block, req, xfcc, adjust.XfccElement(hcm));
         ProxyRequestFields(enc, block, priorXff, req.RequestIdIndex >= 0, adjust.ExpectedTimeout(action), hcm, clientAddress, appendXff);
@@ -164,10 +175,10 @@ internal static class Http2Fields
     private static void ProxyRequestFields(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> priorXff, bool hasRequestId,
         TimeSpan expectedTimeout, HttpConnectionManagerModel hcm, byte[] clientAddress, bool appendXff)
     {
-        enc.Encode("x-forwarded-proto"u8, "http"u8, false, block);
+        enc.Encode(ForwardedProto, "http"u8, false, block);
         if (appendXff)
         {
-            if (priorXff.IsEmpty) enc.Encode("x-forwarded-for"u8, clientAddress, false, block);
+            if (priorXff.IsEmpty) enc.Encode(ForwardedFor, clientAddress, false, block);
             else
             {
                 int length = priorXff.Length + 1 + clientAddress.Length;
@@ -175,7 +186,7 @@ internal static class Http2Fields
                 priorXff.CopyTo(joined);
                 joined[priorXff.Length] = (byte)',';
                 clientAddress.CopyTo(joined.AsSpan(priorXff.Length + 1));
-                enc.Encode("x-forwarded-for"u8, joined.AsSpan(0, length), false, block);
+                enc.Encode(ForwardedFor, joined.AsSpan(0, length), false, block);
                 ArrayPool<byte>.Shared.Return(joined);
             }
         }
@@ -183,9 +194,9 @@ internal static class Http2Fields
         {
             Span<byte> id = stackalloc byte[36];
             RequestIds.Write(id);
-            enc.Encode("x-request-id"u8, id, false, block);
+            enc.Encode(RequestId, id, false, block);
         }
-        if (expectedTimeout > TimeSpan.Zero) Number(enc, block, "x-envoy-expected-rq-timeout-ms"u8, (long)expectedTimeout.TotalMilliseconds);
+        if (expectedTimeout > TimeSpan.Zero) Number(enc, block, ExpectedTimeout, (long)expectedTimeout.TotalMilliseconds);
     }
 
     private static void RewrittenPath(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
@@ -193,7 +204,7 @@ internal static class Http2Fields
         string? rewrite = action.PrefixRewrite;
         if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
         {
-            enc.Encode(":path"u8, path, false, block);
+            enc.Encode(HpackFieldName.Path, path, false, block);
             return;
         }
         int matched = Math.Min(route.Match.Value.Length, path.Length);
@@ -201,7 +212,7 @@ internal static class Http2Fields
         int n = Encoding.ASCII.GetBytes(rewrite, joined);
         path[matched..].CopyTo(joined.AsSpan(n));
         n += path.Length - matched;
-        enc.Encode(":path"u8, joined.AsSpan(0, n), false, block);
+        enc.Encode(HpackFieldName.Path, joined.AsSpan(0, n), false, block);
         ArrayPool<byte>.Shared.Return(joined);
     }
 

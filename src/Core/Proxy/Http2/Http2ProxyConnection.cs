@@ -16,9 +16,9 @@ namespace Sidecar.Core.Proxy.Http2;
 internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
 {
     private readonly ConnectionContext _downstream;
+    // No lock: streams are taken (AcceptStream, on HEADERS) and given back (Recycle, between read passes) only
+    // by the read loop, so the pool is a single-thread structure.
     private readonly Stack<Http2ProxyStream> _pool = new();
-    // A Lock, not a Monitor on the stack: taken twice per stream, and cheaper uncontended under native AOT.
-    private readonly Lock _poolLock = new();
     private readonly ReusableSignal _allStreamsDone = new();
     private int _runningStreams;
     private long _idleSinceMs = Environment.TickCount64;
@@ -104,7 +104,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     protected override Http2Stream? AcceptStream(int streamId)
     {
         Http2ProxyStream stream;
-        lock (_poolLock) stream = _pool.TryPop(out Http2ProxyStream? s) ? s : new Http2ProxyStream(this);
+        stream = _pool.TryPop(out Http2ProxyStream? s) ? s : new Http2ProxyStream(this);
         stream.Begin(streamId);
         return stream;
     }
@@ -132,13 +132,10 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
         var s = (Http2ProxyStream)stream;
         s.InboundBody.Complete();
         s.ResetInboundPipe();
-        lock (_poolLock)
+        if (_pool.Count < 64)
         {
-            if (_pool.Count < 64)
-            {
-                _pool.Push(s);
-                return;
-            }
+            _pool.Push(s);
+            return;
         }
         s.Dispose();
     }
