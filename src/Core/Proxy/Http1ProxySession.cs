@@ -92,7 +92,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
                 bool keepAlive;
                 try
                 {
-                    keepAlive = await HandleRequestAsync();
+                    keepAlive = await HandleRequest();
                 }
                 finally
                 {
@@ -205,43 +205,39 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         }
     }
 
-    /// <summary>Routes one parsed request and produces its response. Returns whether the connection stays open.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> HandleRequestAsync()
+    /// <summary>
+    /// Routes one parsed request and produces its response. Returns whether the connection stays open.
+    /// Not itself async: each branch hands back the ValueTask of the step that finishes it, so a proxied
+    /// request suspends and resumes through one async level fewer.
+    /// </summary>
+    private ValueTask<bool> HandleRequest()
     {
         // Explicit body limit (buffer filter's max_request_bytes): refuse before anything is forwarded.
         if (Hcm.MaxRequestBodyBytes > 0 && _request.Framing == BodyFraming.ContentLength && _request.ContentLength > Hcm.MaxRequestBodyBytes)
         {
-            await ReplyErrorAndCloseAsync(ProxyError.BadRequest, Http1Error.BodyTooLarge);
-            return false;
+            return RefuseAndCloseAsync(ProxyError.BadRequest, Http1Error.BodyTooLarge);
         }
 
         // :: Step 2 — path normalization (normalize_path, merge_slashes, escaped slashes), then route on this connection's snapshot
         PathNormalizeResult path = _adjust.Begin(_request, Hcm.PathNormalization);
-        if (path == PathNormalizeResult.Reject) return await ReplyLocalAsync(ProxyError.BadRequest);
-        if (path == PathNormalizeResult.Redirect)
-        {
-            if (!await SkipRequestBodyAsync()) return false;
-            return await ReplyConfiguredAsync(307, _adjust.RedirectLocation(), default);
-        }
+        if (path == PathNormalizeResult.Reject) return ReplyLocalAsync(ProxyError.BadRequest);
+        if (path == PathNormalizeResult.Redirect) return SkipBodyThenReplyAsync(307, _adjust.RedirectLocation(), default);
         RouteModel? route = Route(out VirtualHostModel? vhost);
         if (route is null)
         {
             _chain.Stats.NoRoute.Increment();
-            return await ReplyLocalAsync(ProxyError.NoRoute);
+            return ReplyLocalAsync(ProxyError.NoRoute);
         }
         if (route.DirectResponse is { } direct)
         {
             _chain.Stats.RqDirectResponse.Increment();
-            if (!await SkipRequestBodyAsync()) return false;
-            return await ReplyConfiguredAsync(direct.Status, default, direct.Body);
+            return SkipBodyThenReplyAsync(direct.Status, default, direct.Body);
         }
         if (route.Redirect is { } redirect)
         {
             _chain.Stats.RqRedirect.Increment();
-            if (!await SkipRequestBodyAsync()) return false;
             byte[] location = RedirectBuilder.Build(redirect, new AdjustedRequest<Http1Head>(_request, _adjust));
-            return await ReplyConfiguredAsync(redirect.ResponseCode, location, default);
+            return SkipBodyThenReplyAsync(redirect.ResponseCode, location, default);
         }
 
         // :: Step 3 — upgrades and CONNECT as the route allows them, then forward upstream
@@ -250,24 +246,37 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _forwardUpgrade = false;
         if (_request.IsConnect)
         {
-            if (!action.AllowConnect) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
-            if (action.TerminateConnect) return await TerminateConnectAsync(action);
+            if (!action.AllowConnect) return ReplyLocalAsync(ProxyError.UpgradeFailed);
+            if (action.TerminateConnect) return TerminateConnectAsync(action);
         }
         else if (_request.IsUpgradeRequest)
         {
             ReadOnlySpan<byte> protocol = _request.GetHeaderValue(_request.UpgradeIndex);
             if (System.Text.Ascii.EqualsIgnoreCase(protocol, "websocket"u8))
             {
-                if (!action.AllowWebSocket) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+                if (!action.AllowWebSocket) return ReplyLocalAsync(ProxyError.UpgradeFailed);
                 _forwardUpgrade = true;
             }
             else if (!System.Text.Ascii.EqualsIgnoreCase(protocol, "h2c"u8))
             {
-                return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+                return ReplyLocalAsync(ProxyError.UpgradeFailed);
             }
             // "Upgrade: h2c" is dropped and the request proxied as plain HTTP/1.1, as Envoy does.
         }
-        return await ExchangeAsync(route, vhost!, action);
+        return ExchangeAsync(route, vhost!, action);
+    }
+
+    /// <summary>A configured local answer (direct_response, redirect) after the request body is read and dropped.</summary>
+    private async ValueTask<bool> SkipBodyThenReplyAsync(int status, ReadOnlyMemory<byte> location, ReadOnlyMemory<byte> body)
+    {
+        if (!await SkipRequestBodyAsync()) return false;
+        return await ReplyConfiguredAsync(status, location, body);
+    }
+
+    private async ValueTask<bool> RefuseAndCloseAsync(ProxyError error, Http1Error codecError)
+    {
+        await ReplyErrorAndCloseAsync(error, codecError);
+        return false;
     }
 
     private RouteModel? Route(out VirtualHostModel? vhost)
