@@ -81,10 +81,23 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
             // leaving here instead would close a connection whose last response promised keep-alive.
             while (true)
             {
-                // :: Step 1 — request head
-                HeadResult head = await ReadRequestHeadAsync();
-                if (head == HeadResult.Closed) break;
-                if (head == HeadResult.Error) break;
+                // :: Step 1 — request head. Read here rather than in a nested async method: this is where every
+                // keep-alive connection waits, and each async level costs a box, a registration and a resume.
+                BeginRequestHead();
+                HeadStep head;
+                do
+                {
+                    ReadResult read = await _in.ReadAsync();
+                    head = OnRequestHeadRead(read);
+                }
+                while (head == HeadStep.Pending);
+                EndRequestHead();
+                if (head == HeadStep.Reply)
+                {
+                    await ReplyErrorAndCloseAsync(_headError, _headCodecError);
+                    break;
+                }
+                if (head == HeadStep.Closed) break;
 
                 stats.DownstreamRqTotal.Increment();
                 stats.DownstreamRqHttp1Total.Increment();
@@ -131,78 +144,85 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _adjust.Dispose();
     }
 
-    private enum HeadResult : byte { Ready, Closed, Error }
+    private enum HeadStep : byte { Pending, Ready, Closed, Reply }
 
-    /// <summary>Reads until a complete request head; answers 400/408/431 itself on failure.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<HeadResult> ReadRequestHeadAsync()
+    // Request-head reading state between reads (see OnRequestHeadRead).
+    private bool _sawRequestBytes;
+    private ProxyError _headError;
+    private Http1Error _headCodecError;
+
+    /// <summary>Before waiting for a request head: the idle timeout (or the drain's grace) runs until its first byte.</summary>
+    private void BeginRequestHead()
     {
         _request.Reset();
-        Http1Limits limits = _chain.Limits;
-        bool sawBytes = false;
+        _sawRequestBytes = false;
         _idle = true;
         Arm(_services.Drain.IsDraining ? DrainIdleGrace : Hcm.IdleTimeout, _in, null);
-        try
-        {
-            while (true)
-            {
-                ReadResult r = await _in.ReadAsync();
-                ReadOnlySequence<byte> buffer = r.Buffer;
-                if (r.IsCanceled)
-                {
-                    if (TimedOut && sawBytes)
-                    {
-                        _in.AdvanceTo(buffer.Start);
-                        _chain.Stats.DownstreamRqHeaderTimeout.Increment();
-                        await ReplyErrorAndCloseAsync(ProxyError.RequestHeadersTimeout, Http1Error.None);
-                        return HeadResult.Error;
-                    }
-                    if (buffer.IsEmpty)
-                    {
-                        _in.AdvanceTo(buffer.Start);
-                        // Idle and nothing received: the idle timeout, or the drain's grace period, ended.
-                        if (TimedOut)
-                        {
-                            if (!_services.Drain.IsDraining) _chain.Stats.DownstreamCxIdleTimeout.Increment();
-                            return HeadResult.Closed;
-                        }
-                        continue;
-                    }
-                    // Bytes of a request arrived together with the cancel: serve it (with connection: close when draining).
-                }
+    }
 
-                var reader = new SequenceReader<byte>(buffer);
-                Http1ParseStatus status = Http1HeadParser.ParseRequest(ref reader, _request, limits, out Http1Error error);
-                if (status == Http1ParseStatus.Complete)
-                {
-                    _in.AdvanceTo(reader.Position);
-                    // A config update published since the last request (RDS, clusters) applies from this one on.
-                    _chain = _chain.Latest;
-                    return HeadResult.Ready;
-                }
-                if (status == Http1ParseStatus.Error)
-                {
-                    _in.AdvanceTo(buffer.End);
-                    _chain.Stats.DownstreamCxProtocolError.Increment();
-                    await ReplyErrorAndCloseAsync(ProxyError.BadRequest, error);
-                    return HeadResult.Error;
-                }
-                if (!sawBytes && !buffer.IsEmpty)
-                {
-                    // request_headers_timeout runs from the first byte of a request (Envoy semantics).
-                    sawBytes = true;
-                    _idle = false;
-                    Arm(Hcm.EffectiveRequestHeadersTimeout, _in, null);
-                }
-                _in.AdvanceTo(reader.Position, buffer.End);
-                if (r.IsCompleted) return HeadResult.Closed;
-            }
-        }
-        finally
+    private void EndRequestHead()
+    {
+        _idle = false;
+        Disarm();
+    }
+
+    /// <summary>
+    /// One read's worth of request-head parsing. <see cref="HeadStep.Reply"/>: answer 400/408/431 (in
+    /// <see cref="_headError"/>) and close; <see cref="HeadStep.Closed"/>: close without an answer.
+    /// </summary>
+    private HeadStep OnRequestHeadRead(in ReadResult r)
+    {
+        ReadOnlySequence<byte> buffer = r.Buffer;
+        if (r.IsCanceled)
         {
-            _idle = false;
-            Disarm();
+            if (TimedOut && _sawRequestBytes)
+            {
+                _in.AdvanceTo(buffer.Start);
+                _chain.Stats.DownstreamRqHeaderTimeout.Increment();
+                return ReplyAndClose(ProxyError.RequestHeadersTimeout, Http1Error.None);
+            }
+            if (buffer.IsEmpty)
+            {
+                _in.AdvanceTo(buffer.Start);
+                // Idle and nothing received: the idle timeout, or the drain's grace period, ended.
+                if (!TimedOut) return HeadStep.Pending;
+                if (!_services.Drain.IsDraining) _chain.Stats.DownstreamCxIdleTimeout.Increment();
+                return HeadStep.Closed;
+            }
+            // Bytes of a request arrived together with the cancel: serve it (with connection: close when draining).
         }
+
+        var reader = new SequenceReader<byte>(buffer);
+        Http1ParseStatus status = Http1HeadParser.ParseRequest(ref reader, _request, _chain.Limits, out Http1Error error);
+        if (status == Http1ParseStatus.Complete)
+        {
+            _in.AdvanceTo(reader.Position);
+            // A config update published since the last request (RDS, clusters) applies from this one on.
+            _chain = _chain.Latest;
+            return HeadStep.Ready;
+        }
+        if (status == Http1ParseStatus.Error)
+        {
+            _in.AdvanceTo(buffer.End);
+            _chain.Stats.DownstreamCxProtocolError.Increment();
+            return ReplyAndClose(ProxyError.BadRequest, error);
+        }
+        if (!_sawRequestBytes && !buffer.IsEmpty)
+        {
+            // request_headers_timeout runs from the first byte of a request (Envoy semantics).
+            _sawRequestBytes = true;
+            _idle = false;
+            Arm(Hcm.EffectiveRequestHeadersTimeout, _in, null);
+        }
+        _in.AdvanceTo(reader.Position, buffer.End);
+        return r.IsCompleted ? HeadStep.Closed : HeadStep.Pending;
+    }
+
+    private HeadStep ReplyAndClose(ProxyError error, Http1Error codecError)
+    {
+        _headError = error;
+        _headCodecError = codecError;
+        return HeadStep.Reply;
     }
 
     /// <summary>
