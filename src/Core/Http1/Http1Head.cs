@@ -158,6 +158,16 @@ public sealed class Http1Head : IRequestView, IDisposable
     }
 
     /// <summary>Appends one received line (without its LF) and returns its start offset.</summary>
+    internal int AppendLine(ReadOnlySpan<byte> line)
+    {
+        EnsureCapacity(_length + line.Length);
+        int start = _length;
+        line.CopyTo(_buffer.AsSpan(start));
+        _length += line.Length;
+        return start;
+    }
+
+    /// <summary>The same for a line that spans segments of the receive buffer.</summary>
     internal int AppendLine(in ReadOnlySequence<byte> line)
     {
         int len = (int)line.Length;

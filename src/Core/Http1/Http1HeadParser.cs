@@ -34,17 +34,33 @@ public static class Http1HeadParser
         error = Http1Error.None;
         while (true)
         {
-            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n', advancePastDelimiter: true))
+            int start;
+            int length;
+            // Fast path: the line lies within the current segment (nearly always: a head usually arrives in one
+            // read), so it is found and copied as one span, without building a ReadOnlySequence per line.
+            ReadOnlySpan<byte> unread = reader.UnreadSpan;
+            int lf = unread.IndexOf((byte)'\n');
+            if (lf >= 0)
+            {
+                head.HeadBytes += lf + 1;
+                if (head.HeadBytes > limits.MaxHeadBytes) return Fail(Http1Error.HeadTooLarge, out error);
+                start = head.AppendLine(unread[..lf]);
+                length = lf;
+                reader.Advance(lf + 1);
+            }
+            else if (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n', advancePastDelimiter: true))
+            {
+                head.HeadBytes += (int)line.Length + 1;
+                if (head.HeadBytes > limits.MaxHeadBytes) return Fail(Http1Error.HeadTooLarge, out error);
+                start = head.AppendLine(line);
+                length = (int)line.Length;
+            }
+            else
             {
                 // The limit applies to what we have been sent so far, so an endless line is cut early.
                 if (head.HeadBytes + reader.Remaining > limits.MaxHeadBytes) return Fail(Http1Error.HeadTooLarge, out error);
                 return Http1ParseStatus.Incomplete;
             }
-            head.HeadBytes += (int)line.Length + 1;
-            if (head.HeadBytes > limits.MaxHeadBytes) return Fail(Http1Error.HeadTooLarge, out error);
-
-            int start = head.AppendLine(line);
-            int length = (int)line.Length;
             // RFC 9112 §2.2: lines end in CRLF; a bare LF is rejected (smuggling defence).
             if (length == 0 || head.Slice(start + length - 1, 1)[0] != (byte)'\r')
             {

@@ -14,18 +14,19 @@ namespace Sidecar.Core.Proxy;
 /// </summary>
 internal static class Http1HeadWriter
 {
-    public static void WriteRequestHead(PipeWriter w, Http1Head req, RouteModel route, VirtualHostModel vhost,
+    public static void WriteRequestHead(PipeWriter pipe, Http1Head req, RouteModel route, VirtualHostModel vhost,
         RouteActionModel action, HttpChainRuntime chain, byte[] clientAddress, RequestAdjustments adjust, bool upgrade)
     {
         HttpConnectionManagerModel hcm = chain.Model;
         RouteConfigModel rc = hcm.RouteConfig;
         XfccAction xfcc = adjust.Xfcc(hcm);
+        var w = new HeadSpan(pipe, req.HeadBytes + ExtraBytesHint);
 
         // request-line: always origin-form towards the upstream (RFC 9112 §3.2.1), HTTP/1.1.
         w.Write(req.Method);
         w.Write(" "u8);
         if (req.IsConnect) w.Write(req.Target);
-        else WritePath(w, adjust.PathAndQuery(req.PathAndQuery), route, action);
+        else WritePath(ref w, adjust.PathAndQuery(req.PathAndQuery), route, action);
         w.Write(" HTTP/1.1\r\n"u8);
 
         bool rewriteHost = action.HostRewriteLiteral is not null;
@@ -55,11 +56,15 @@ internal static class Http1HeadWriter
             if (req.ConnectionNamesOthers && IsNamedByConnection(req, name)) continue;
             if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
             if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
-            w.Write(req.GetHeaderLine(i));
-            w.Write("\r\n"u8);
+            w.WriteLine(req.GetHeaderLine(i));
         }
 
-        if (rewriteHost) WriteAsciiHeader(w, "host: "u8, action.HostRewriteLiteral!);
+        if (rewriteHost)
+        {
+            w.Write("host: "u8);
+            w.WriteAscii(action.HostRewriteLiteral!);
+            w.Write("\r\n"u8);
+        }
         if (upgrade) w.Write("connection: upgrade\r\n"u8);
         if (req.Framing == BodyFraming.Chunked) w.Write("transfer-encoding: chunked\r\n"u8);
         w.Write("x-forwarded-proto: http\r\n"u8);
@@ -71,34 +76,40 @@ internal static class Http1HeadWriter
                 w.Write(req.GetHeaderValue(req.ForwardedForIndex));
                 w.Write(","u8);
             }
-            w.Write(clientAddress);
-            w.Write("\r\n"u8);
+            w.WriteLine(clientAddress);
         }
-        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId) WriteRequestId(w);
-        if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.WriteHttp1(w, req, xfcc, adjust.XfccElement(hcm));
+        if (req.RequestIdIndex < 0 && hcm.GenerateRequestId) WriteRequestId(ref w);
+        if (xfcc is XfccAction.Append or XfccAction.Set)
+        {
+            // Written straight to the pipe by the shared XFCC code (HTTP/2 → HTTP/1 uses it too).
+            w.Commit();
+            XfccFields.WriteHttp1(pipe, req, xfcc, adjust.XfccElement(hcm));
+            w = new HeadSpan(pipe, ExtraBytesHint);
+        }
         TimeSpan expected = adjust.ExpectedTimeout(action);
         if (expected > TimeSpan.Zero)
         {
             w.Write("x-envoy-expected-rq-timeout-ms: "u8);
-            WriteNumber(w, (long)expected.TotalMilliseconds);
+            w.WriteNumber((long)expected.TotalMilliseconds);
             w.Write("\r\n"u8);
         }
-        WriteAdds(w, req, route.RequestHeaders);
-        WriteAdds(w, req, vhost.RequestHeaders);
-        WriteAdds(w, req, rc.RequestHeaders);
+        WriteAdds(ref w, req, route.RequestHeaders);
+        WriteAdds(ref w, req, vhost.RequestHeaders);
+        WriteAdds(ref w, req, rc.RequestHeaders);
         w.Write("\r\n"u8);
+        w.Commit();
     }
 
-    public static void WriteResponseHead(PipeWriter w, Http1Head resp, RouteModel route, VirtualHostModel vhost,
+    public static void WriteResponseHead(PipeWriter pipe, Http1Head resp, RouteModel route, VirtualHostModel vhost,
         HttpChainRuntime chain, bool chunked, bool close, Http1Version clientVersion, long start, bool tunnel = false)
     {
         RouteConfigModel rc = chain.Model.RouteConfig;
         int status = resp.StatusCode;
+        var w = new HeadSpan(pipe, resp.HeadBytes + ExtraBytesHint);
         w.Write("HTTP/1.1 "u8);
-        WriteNumber(w, status);
+        w.WriteNumber(status);
         w.Write(" "u8);
-        w.Write(resp.ReasonLength > 0 ? resp.Reason : LocalReply.ReasonPhrase(status));
-        w.Write("\r\n"u8);
+        w.WriteLine(resp.ReasonLength > 0 ? resp.Reason : LocalReply.ReasonPhrase(status));
 
         for (int i = 0; i < resp.HeaderCount; i++)
         {
@@ -108,14 +119,13 @@ internal static class Http1HeadWriter
             if (name.Length == 6 && Ascii.EqualsIgnoreCase(name, "server"u8)) continue;
             if (resp.ConnectionNamesOthers && IsNamedByConnection(resp, name)) continue;
             if (IsRemovedOrOverwritten(name, route.ResponseHeaders, vhost.ResponseHeaders, rc.ResponseHeaders)) continue;
-            w.Write(resp.GetHeaderLine(i));
-            w.Write("\r\n"u8);
+            w.WriteLine(resp.GetHeaderLine(i));
         }
 
         w.Write("server: "u8);
         w.Write(chain.ServerName);
         w.Write("\r\nx-envoy-upstream-service-time: "u8);
-        WriteNumber(w, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        w.WriteNumber((long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         w.Write("\r\n"u8);
         if (tunnel && status == 101) w.Write("connection: upgrade\r\n"u8);
         else if (chunked) w.Write("transfer-encoding: chunked\r\n"u8);
@@ -124,10 +134,11 @@ internal static class Http1HeadWriter
             if (close) w.Write("connection: close\r\n"u8);
             else if (clientVersion == Http1Version.Http10) w.Write("connection: keep-alive\r\n"u8);
         }
-        WriteAdds(w, resp, route.ResponseHeaders);
-        WriteAdds(w, resp, vhost.ResponseHeaders);
-        WriteAdds(w, resp, rc.ResponseHeaders);
+        WriteAdds(ref w, resp, route.ResponseHeaders);
+        WriteAdds(ref w, resp, vhost.ResponseHeaders);
+        WriteAdds(ref w, resp, rc.ResponseHeaders);
         w.Write("\r\n"u8);
+        w.Commit();
     }
 
     /// <summary>1xx interim responses (other than 100 and 101) pass through as received.</summary>
@@ -145,6 +156,19 @@ internal static class Http1HeadWriter
             w.Write("\r\n"u8);
         }
         w.Write("\r\n"u8);
+    }
+
+    private static void WritePath(ref HeadSpan w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
+    {
+        string? rewrite = action.PrefixRewrite;
+        if (rewrite is null || route.Match.Kind is not (PathMatchKind.Prefix or PathMatchKind.PathSeparatedPrefix or PathMatchKind.Path))
+        {
+            w.Write(path);
+            return;
+        }
+        int matched = Math.Min(route.Match.Value.Length, path.Length);
+        w.WriteAscii(rewrite);
+        w.Write(path[matched..]);
     }
 
     internal static void WritePath(PipeWriter w, ReadOnlySpan<byte> path, RouteModel route, RouteActionModel action)
@@ -177,7 +201,7 @@ internal static class Http1HeadWriter
     private static bool IsRemovedOrOverwritten(ReadOnlySpan<byte> name, HeaderMutationModel a, HeaderMutationModel b, HeaderMutationModel c)
         => HeaderMutations.IsRemovedOrOverwritten(name, a, b, c);
 
-    private static void WriteAdds(PipeWriter w, Http1Head head, HeaderMutationModel m)
+    private static void WriteAdds(ref HeadSpan w, Http1Head head, HeaderMutationModel m)
     {
         if (m.Add.IsDefaultOrEmpty) return;
         foreach (HeaderValueOptionModel add in m.Add)
@@ -196,21 +220,14 @@ internal static class Http1HeadWriter
         return -1;
     }
 
-    private static void WriteRequestId(PipeWriter w)
+    private static void WriteRequestId(ref HeadSpan w)
     {
-        Span<byte> s = w.GetSpan(64);
+        Span<byte> s = w.GetSpan(52);
         "x-request-id: "u8.CopyTo(s);
         RequestIds.Write(s.Slice(14, 36));
         s[50] = (byte)'\r';
         s[51] = (byte)'\n';
         w.Advance(52);
-    }
-
-    private static void WriteAsciiHeader(PipeWriter w, ReadOnlySpan<byte> prefix, string value)
-    {
-        w.Write(prefix);
-        WriteAscii(w, value);
-        w.Write("\r\n"u8);
     }
 
     internal static void WriteAscii(PipeWriter w, string value)
@@ -225,5 +242,87 @@ internal static class Http1HeadWriter
         Span<byte> s = w.GetSpan(20);
         Utf8Formatter.TryFormat(value, s, out int n);
         w.Advance(n);
+    }
+
+    /// <summary>Room asked for beyond the received head: the proxy's own fields (x-forwarded-*, server, timing, adds).</summary>
+    private const int ExtraBytesHint = 512;
+
+    /// <summary>Above this a head is written in pieces: one pipe buffer block (Kestrel's pool hands out 4 KiB).</summary>
+    private const int MaxSpanHint = 4096;
+
+    /// <summary>
+    /// Writes a head into the pipe's current buffer with plain span copies and one Advance at the end, instead of a
+    /// GetSpan/Advance pair per piece (virtual calls, twice over through a transport's wrapping writer).
+    /// </summary>
+    private ref struct HeadSpan
+    {
+        private readonly PipeWriter _pipe;
+        private Span<byte> _span;
+        private int _used;
+
+        public HeadSpan(PipeWriter pipe, int sizeHint)
+        {
+            _pipe = pipe;
+            _span = pipe.GetSpan(Math.Min(sizeHint, MaxSpanHint));
+            _used = 0;
+        }
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.TryCopyTo(_span[_used..])) _used += bytes.Length;
+            else WriteSlow(bytes);
+        }
+
+        /// <summary>Bytes followed by CRLF.</summary>
+        public void WriteLine(ReadOnlySpan<byte> bytes)
+        {
+            Span<byte> free = _span[_used..];
+            if (bytes.Length + 2 <= free.Length)
+            {
+                bytes.CopyTo(free);
+                free[bytes.Length] = (byte)'\r';
+                free[bytes.Length + 1] = (byte)'\n';
+                _used += bytes.Length + 2;
+                return;
+            }
+            WriteSlow(bytes);
+            Write("\r\n"u8);
+        }
+
+        public void WriteNumber(long value)
+        {
+            Utf8Formatter.TryFormat(value, GetSpan(20), out int n);
+            _used += n;
+        }
+
+        public void WriteAscii(string value) => _used += Encoding.ASCII.GetBytes(value, GetSpan(value.Length));
+
+        public Span<byte> GetSpan(int size)
+        {
+            if (_span.Length - _used < size)
+            {
+                Commit();
+                _span = _pipe.GetSpan(size);
+            }
+            return _span[_used..];
+        }
+
+        public void Advance(int count) => _used += count;
+
+        /// <summary>Hands what was written to the pipe. Nothing may be written through this value afterwards.</summary>
+        public void Commit()
+        {
+            if (_used > 0) _pipe.Advance(_used);
+            _used = 0;
+            _span = default;
+        }
+
+        private void WriteSlow(ReadOnlySpan<byte> bytes)
+        {
+            Commit();
+            // The pipe's own Write splits a piece larger than one buffer block across blocks.
+            _pipe.Write(bytes);
+            _span = _pipe.GetSpan();
+        }
     }
 }

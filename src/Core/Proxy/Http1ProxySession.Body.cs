@@ -143,86 +143,130 @@ internal sealed partial class Http1ProxySession
         }
     }
 
-    /// <summary>Streams the response body to the client with backpressure (flush per read), re-framing as needed.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardResponseBodyAsync(UpstreamConnection upstream, BodyFraming framing, bool chunkOut)
+    private enum ResponseBodyStep : byte { More, Done, Failed }
+
+    // The bytes that followed a final response head in the read that completed it, not yet consumed from the
+    // upstream pipe (see ParseResponseHead). Exactly one of StartResponseBody or ReleaseHeldResponse consumes them.
+    private ReadOnlySequence<byte> _heldResponse;
+    private bool _heldResponseCompleted;
+    private PipeReader? _heldReader;
+    private long _responseRemaining;
+
+    /// <summary>Gives the held bytes back to the upstream pipe unread (no body expected, a tunnel, or an early exit).</summary>
+    private void ReleaseHeldResponse()
     {
-        if (framing == BodyFraming.None) return true;
-        PipeReader input = upstream.Input;
-        long remaining = _response.ContentLength;
+        PipeReader? reader = _heldReader;
+        if (reader is null) return;
+        _heldReader = null;
+        reader.AdvanceTo(_heldResponse.Start);
+        _heldResponse = default;
+    }
+
+    /// <summary>
+    /// Copies the part of the response body that arrived with the head (all of it, for a small response) behind
+    /// the head in the client's output, unflushed. <see cref="ResponseBodyStep.More"/>: the rest is still on the wire.
+    /// </summary>
+    private ResponseBodyStep StartResponseBody(PipeReader input, BodyFraming framing, bool chunkOut)
+    {
+        if (framing == BodyFraming.None)
+        {
+            ReleaseHeldResponse();
+            return ResponseBodyStep.Done;
+        }
+        _responseRemaining = _response.ContentLength;
         _responseChunks.Reset();
         _responseTrailerStarted = false;
         _responseBodyBytes = 0;
+        if (_heldReader is null) return ResponseBodyStep.More;
+        _heldReader = null;
+        ReadOnlySequence<byte> held = _heldResponse;
+        _heldResponse = default;
+        return CopyResponseBody(input, held, _heldResponseCompleted, framing, chunkOut);
+    }
+
+    /// <summary>Streams the rest of the response body to the client with backpressure (flush, then read), re-framing as needed.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardRestOfResponseBodyAsync(PipeReader input, BodyFraming framing, bool chunkOut)
+    {
         try
         {
             while (true)
             {
-                Arm(Hcm.StreamIdleTimeout, input, null);
-                ReadResult r;
-                try
-                {
-                    r = await input.ReadAsync();
-                }
-                catch (IOException)
-                {
-                    return false;   // reset by the upstream mid-body: the client connection is closed (UC)
-                }
-                Disarm();
-                ReadOnlySequence<byte> buffer = r.Buffer;
-                if (r.IsCanceled)
-                {
-                    input.AdvanceTo(buffer.Start);
-                    if (TimedOut) return false;
-                    continue;
-                }
-                bool done;
-                switch (framing)
-                {
-                    case BodyFraming.ContentLength:
-                    {
-                        long take = Math.Min(buffer.Length, remaining);
-                        Write(_out, buffer.Slice(0, take));
-                        remaining -= take;
-                        input.AdvanceTo(buffer.GetPosition(take));
-                        done = remaining == 0;
-                        break;
-                    }
-                    case BodyFraming.Chunked:
-                    {
-                        var reader = new SequenceReader<byte>(buffer);
-                        ChunkStep step = CopyChunks(ref reader, ref _responseChunks, ref _responseTrailerStarted, _out, chunkOut, ref _responseBodyBytes, 0);
-                        input.AdvanceTo(reader.Position, buffer.End);
-                        if (step is ChunkStep.Error or ChunkStep.TooLarge) return false;
-                        done = step == ChunkStep.Done;
-                        break;
-                    }
-                    default:
-                    {
-                        if (!buffer.IsEmpty)
-                        {
-                            if (chunkOut) WriteChunkHeader(_out, buffer.Length);
-                            Write(_out, buffer);
-                            if (chunkOut) _out.Write("\r\n"u8);
-                        }
-                        input.AdvanceTo(buffer.End);
-                        done = r.IsCompleted;
-                        if (done && chunkOut) _out.Write("0\r\n\r\n"u8);
-                        break;
-                    }
-                }
+                // What the last step copied goes out before the next wait, so the client is never held back by a slow upstream.
                 Arm(Hcm.StreamIdleTimeout, null, _out);
                 FlushResult f = await _out.FlushAsync();
                 while (f.IsCanceled && !TimedOut && !f.IsCompleted) f = await _out.FlushAsync();
                 Disarm();
-                if (done) return true;
                 if (f.IsCompleted || f.IsCanceled) return false;
-                if (r.IsCompleted) return false;
+
+                ReadResult r;
+                while (true)
+                {
+                    Arm(Hcm.StreamIdleTimeout, input, null);
+                    try
+                    {
+                        r = await input.ReadAsync();
+                    }
+                    catch (IOException)
+                    {
+                        return false;   // reset by the upstream mid-body: the client connection is closed (UC)
+                    }
+                    Disarm();
+                    if (!r.IsCanceled) break;
+                    input.AdvanceTo(r.Buffer.Start);
+                    if (TimedOut) return false;
+                }
+                ResponseBodyStep step = CopyResponseBody(input, r.Buffer, r.IsCompleted, framing, chunkOut);
+                if (step != ResponseBodyStep.More) return step == ResponseBodyStep.Done;
             }
         }
         finally
         {
             Disarm();
         }
+    }
+
+    /// <summary>Copies one read of response body into the client's output (unflushed) and consumes it from <paramref name="input"/>.</summary>
+    private ResponseBodyStep CopyResponseBody(PipeReader input, in ReadOnlySequence<byte> buffer, bool isCompleted, BodyFraming framing, bool chunkOut)
+    {
+        bool done;
+        switch (framing)
+        {
+            case BodyFraming.ContentLength:
+            {
+                long take = Math.Min(buffer.Length, _responseRemaining);
+                Write(_out, buffer.Slice(0, take));
+                _responseRemaining -= take;
+                input.AdvanceTo(buffer.GetPosition(take));
+                done = _responseRemaining == 0;
+                break;
+            }
+            case BodyFraming.Chunked:
+            {
+                var reader = new SequenceReader<byte>(buffer);
+                ChunkStep step = CopyChunks(ref reader, ref _responseChunks, ref _responseTrailerStarted, _out, chunkOut, ref _responseBodyBytes, 0);
+                input.AdvanceTo(reader.Position, buffer.End);
+                if (step is ChunkStep.Error or ChunkStep.TooLarge) return ResponseBodyStep.Failed;
+                done = step == ChunkStep.Done;
+                break;
+            }
+            default:
+            {
+                if (!buffer.IsEmpty)
+                {
+                    if (chunkOut) WriteChunkHeader(_out, buffer.Length);
+                    Write(_out, buffer);
+                    if (chunkOut) _out.Write("\r\n"u8);
+                }
+                input.AdvanceTo(buffer.End);
+                done = isCompleted;
+                if (done && chunkOut) _out.Write("0\r\n\r\n"u8);
+                break;
+            }
+        }
+        if (done) return ResponseBodyStep.Done;
+        // The upstream closed before the body was complete: the client connection is closed (UC).
+        return isCompleted ? ResponseBodyStep.Failed : ResponseBodyStep.More;
     }
 
     private enum ChunkStep : byte { NeedMore, Done, Error, TooLarge }

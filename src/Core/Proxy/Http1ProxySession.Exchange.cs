@@ -139,9 +139,31 @@ internal sealed partial class Http1ProxySession
 
             // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated)
             TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
+            PipeReader upstreamInput = upstream.Input;
             while (true)
             {
-                UpstreamHeadStatus hs = await ReadResponseHeadAsync(upstream, timeout);
+                // Read in this method rather than a nested async one: the wait for the response is the one every
+                // request suspends on, and each extra async level costs a box, a registration and a resume.
+                _response.Reset();
+                Arm(timeout, upstreamInput, null);
+                UpstreamHeadStatus hs;
+                do
+                {
+                    ReadResult read;
+                    try
+                    {
+                        read = await upstreamInput.ReadAsync();
+                    }
+                    catch (IOException)
+                    {
+                        // Reset by the upstream before a complete head: a termination (retryable, 503 UC).
+                        hs = UpstreamHeadStatus.Closed;
+                        break;
+                    }
+                    hs = ParseResponseHead(upstreamInput, read);
+                }
+                while (hs == UpstreamHeadStatus.Pending);
+                Disarm();
                 if (hs != UpstreamHeadStatus.Ok)
                 {
                     if (pumping)
@@ -186,6 +208,8 @@ internal sealed partial class Http1ProxySession
             // :: Step 5 — response to the client
             if ((code == 101 && _forwardUpgrade) || (_request.IsConnect && code is >= 200 and < 300))
             {
+                // The relay reads the upstream pipe itself, starting with whatever followed the head.
+                ReleaseHeldResponse();
                 if (pumping)
                 {
                     pumpAwaited = true;
@@ -208,7 +232,11 @@ internal sealed partial class Http1ProxySession
             if (upstreamFraming is BodyFraming.Chunked or BodyFraming.UntilClose && !chunkOut) closeDownstream = true;
             Http1HeadWriter.WriteResponseHead(_out, _response, route, vhost, _chain, chunkOut, closeDownstream, _request.Version, start);
             _chain.Stats.CountResponse(code);
-            bool responseOk = await ForwardResponseBodyAsync(upstream, upstreamFraming, chunkOut);
+            // A small body usually came with the head: it is copied behind the head and goes out in the one flush
+            // below. Only a body still on the wire needs the streaming loop (which flushes per read).
+            ResponseBodyStep first = StartResponseBody(upstreamInput, upstreamFraming, chunkOut);
+            bool responseOk = first == ResponseBodyStep.Done
+                || first == ResponseBodyStep.More && await ForwardRestOfResponseBodyAsync(upstreamInput, upstreamFraming, chunkOut);
             FlushResult f = await _out.FlushAsync();
             if (pumping)
             {
@@ -226,6 +254,8 @@ internal sealed partial class Http1ProxySession
         }
         finally
         {
+            Disarm();
+            ReleaseHeldResponse();
             if (pumping && !pumpAwaited)
             {
                 // Any early exit (failure, exception) must not leave a second reader on the downstream pipe.
@@ -271,55 +301,44 @@ internal sealed partial class Http1ProxySession
     private ValueTask<(UpstreamConnection?, ProxyError)> GetConnectionAsync(ClusterRuntime cluster, bool allowPooled = true) =>
         UpstreamRequests.GetHttp1ConnectionAsync(cluster, _services, _originalDestination, allowPooled);
 
-    private enum UpstreamHeadStatus : byte { Ok, Closed, Timeout, Malformed }
+    private enum UpstreamHeadStatus : byte { Ok, Closed, Timeout, Malformed, Pending }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<UpstreamHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, TimeSpan timeout)
+    /// <summary>
+    /// One read's worth of response-head parsing. A final head leaves the bytes after it unconsumed (held) so the
+    /// body copy starts from this same read; an interim (1xx) head is consumed at once because another head follows.
+    /// </summary>
+    private UpstreamHeadStatus ParseResponseHead(PipeReader input, in ReadResult r)
     {
-        _response.Reset();
-        PipeReader input = upstream.Input;
-        Arm(timeout, input, null);
-        try
+        ReadOnlySequence<byte> buffer = r.Buffer;
+        if (r.IsCanceled)
         {
-            while (true)
+            input.AdvanceTo(buffer.Start);
+            return TimedOut ? UpstreamHeadStatus.Timeout : UpstreamHeadStatus.Pending;
+        }
+        var reader = new SequenceReader<byte>(buffer);
+        Http1ParseStatus status = Http1HeadParser.ParseResponse(ref reader, _response, Http1Limits.Default, out _);
+        if (status == Http1ParseStatus.Complete)
+        {
+            int code = _response.StatusCode;
+            if (code is >= 100 and < 200 && code != 101)
             {
-                ReadResult r;
-                try
-                {
-                    r = await input.ReadAsync();
-                }
-                catch (IOException)
-                {
-                    // Reset by the upstream before a complete head: a termination (retryable, 503 UC).
-                    return UpstreamHeadStatus.Closed;
-                }
-                ReadOnlySequence<byte> buffer = r.Buffer;
-                if (r.IsCanceled)
-                {
-                    input.AdvanceTo(buffer.Start);
-                    if (TimedOut) return UpstreamHeadStatus.Timeout;
-                    continue;
-                }
-                var reader = new SequenceReader<byte>(buffer);
-                Http1ParseStatus status = Http1HeadParser.ParseResponse(ref reader, _response, Http1Limits.Default, out _);
-                if (status == Http1ParseStatus.Complete)
-                {
-                    input.AdvanceTo(reader.Position);
-                    return UpstreamHeadStatus.Ok;
-                }
-                if (status == Http1ParseStatus.Error)
-                {
-                    input.AdvanceTo(buffer.End);
-                    return UpstreamHeadStatus.Malformed;
-                }
-                input.AdvanceTo(reader.Position, buffer.End);
-                if (r.IsCompleted) return UpstreamHeadStatus.Closed;
+                input.AdvanceTo(reader.Position);
             }
+            else
+            {
+                _heldResponse = buffer.Slice(reader.Position);
+                _heldResponseCompleted = r.IsCompleted;
+                _heldReader = input;
+            }
+            return UpstreamHeadStatus.Ok;
         }
-        finally
+        if (status == Http1ParseStatus.Error)
         {
-            Disarm();
+            input.AdvanceTo(buffer.End);
+            return UpstreamHeadStatus.Malformed;
         }
+        input.AdvanceTo(reader.Position, buffer.End);
+        return r.IsCompleted ? UpstreamHeadStatus.Closed : UpstreamHeadStatus.Pending;
     }
 
     private async ValueTask ForwardInterimAsync()

@@ -81,10 +81,23 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
             // leaving here instead would close a connection whose last response promised keep-alive.
             while (true)
             {
-                // :: Step 1 — request head
-                HeadResult head = await ReadRequestHeadAsync();
-                if (head == HeadResult.Closed) break;
-                if (head == HeadResult.Error) break;
+                // :: Step 1 — request head. Read here rather than in a nested async method: this is where every
+                // keep-alive connection waits, and each async level costs a box, a registration and a resume.
+                BeginRequestHead();
+                HeadStep head;
+                do
+                {
+                    ReadResult read = await _in.ReadAsync();
+                    head = OnRequestHeadRead(read);
+                }
+                while (head == HeadStep.Pending);
+                EndRequestHead();
+                if (head == HeadStep.Reply)
+                {
+                    await ReplyErrorAndCloseAsync(_headError, _headCodecError);
+                    break;
+                }
+                if (head == HeadStep.Closed) break;
 
                 stats.DownstreamRqTotal.Increment();
                 stats.DownstreamRqHttp1Total.Increment();
@@ -92,7 +105,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
                 bool keepAlive;
                 try
                 {
-                    keepAlive = await HandleRequestAsync();
+                    keepAlive = await HandleRequest();
                 }
                 finally
                 {
@@ -131,117 +144,120 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _adjust.Dispose();
     }
 
-    private enum HeadResult : byte { Ready, Closed, Error }
+    private enum HeadStep : byte { Pending, Ready, Closed, Reply }
 
-    /// <summary>Reads until a complete request head; answers 400/408/431 itself on failure.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<HeadResult> ReadRequestHeadAsync()
+    // Request-head reading state between reads (see OnRequestHeadRead).
+    private bool _sawRequestBytes;
+    private ProxyError _headError;
+    private Http1Error _headCodecError;
+
+    /// <summary>Before waiting for a request head: the idle timeout (or the drain's grace) runs until its first byte.</summary>
+    private void BeginRequestHead()
     {
         _request.Reset();
-        Http1Limits limits = _chain.Limits;
-        bool sawBytes = false;
+        _sawRequestBytes = false;
         _idle = true;
         Arm(_services.Drain.IsDraining ? DrainIdleGrace : Hcm.IdleTimeout, _in, null);
-        try
-        {
-            while (true)
-            {
-                ReadResult r = await _in.ReadAsync();
-                ReadOnlySequence<byte> buffer = r.Buffer;
-                if (r.IsCanceled)
-                {
-                    if (TimedOut && sawBytes)
-                    {
-                        _in.AdvanceTo(buffer.Start);
-                        _chain.Stats.DownstreamRqHeaderTimeout.Increment();
-                        await ReplyErrorAndCloseAsync(ProxyError.RequestHeadersTimeout, Http1Error.None);
-                        return HeadResult.Error;
-                    }
-                    if (buffer.IsEmpty)
-                    {
-                        _in.AdvanceTo(buffer.Start);
-                        // Idle and nothing received: the idle timeout, or the drain's grace period, ended.
-                        if (TimedOut)
-                        {
-                            if (!_services.Drain.IsDraining) _chain.Stats.DownstreamCxIdleTimeout.Increment();
-                            return HeadResult.Closed;
-                        }
-                        continue;
-                    }
-                    // Bytes of a request arrived together with the cancel: serve it (with connection: close when draining).
-                }
-
-                var reader = new SequenceReader<byte>(buffer);
-                Http1ParseStatus status = Http1HeadParser.ParseRequest(ref reader, _request, limits, out Http1Error error);
-                if (status == Http1ParseStatus.Complete)
-                {
-                    _in.AdvanceTo(reader.Position);
-                    // A config update published since the last request (RDS, clusters) applies from this one on.
-                    _chain = _chain.Latest;
-                    return HeadResult.Ready;
-                }
-                if (status == Http1ParseStatus.Error)
-                {
-                    _in.AdvanceTo(buffer.End);
-                    _chain.Stats.DownstreamCxProtocolError.Increment();
-                    await ReplyErrorAndCloseAsync(ProxyError.BadRequest, error);
-                    return HeadResult.Error;
-                }
-                if (!sawBytes && !buffer.IsEmpty)
-                {
-                    // request_headers_timeout runs from the first byte of a request (Envoy semantics).
-                    sawBytes = true;
-                    _idle = false;
-                    Arm(Hcm.EffectiveRequestHeadersTimeout, _in, null);
-                }
-                _in.AdvanceTo(reader.Position, buffer.End);
-                if (r.IsCompleted) return HeadResult.Closed;
-            }
-        }
-        finally
-        {
-            _idle = false;
-            Disarm();
-        }
     }
 
-    /// <summary>Routes one parsed request and produces its response. Returns whether the connection stays open.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> HandleRequestAsync()
+    private void EndRequestHead()
+    {
+        _idle = false;
+        Disarm();
+    }
+
+    /// <summary>
+    /// One read's worth of request-head parsing. <see cref="HeadStep.Reply"/>: answer 400/408/431 (in
+    /// <see cref="_headError"/>) and close; <see cref="HeadStep.Closed"/>: close without an answer.
+    /// </summary>
+    private HeadStep OnRequestHeadRead(in ReadResult r)
+    {
+        ReadOnlySequence<byte> buffer = r.Buffer;
+        if (r.IsCanceled)
+        {
+            if (TimedOut && _sawRequestBytes)
+            {
+                _in.AdvanceTo(buffer.Start);
+                _chain.Stats.DownstreamRqHeaderTimeout.Increment();
+                return ReplyAndClose(ProxyError.RequestHeadersTimeout, Http1Error.None);
+            }
+            if (buffer.IsEmpty)
+            {
+                _in.AdvanceTo(buffer.Start);
+                // Idle and nothing received: the idle timeout, or the drain's grace period, ended.
+                if (!TimedOut) return HeadStep.Pending;
+                if (!_services.Drain.IsDraining) _chain.Stats.DownstreamCxIdleTimeout.Increment();
+                return HeadStep.Closed;
+            }
+            // Bytes of a request arrived together with the cancel: serve it (with connection: close when draining).
+        }
+
+        var reader = new SequenceReader<byte>(buffer);
+        Http1ParseStatus status = Http1HeadParser.ParseRequest(ref reader, _request, _chain.Limits, out Http1Error error);
+        if (status == Http1ParseStatus.Complete)
+        {
+            _in.AdvanceTo(reader.Position);
+            // A config update published since the last request (RDS, clusters) applies from this one on.
+            _chain = _chain.Latest;
+            return HeadStep.Ready;
+        }
+        if (status == Http1ParseStatus.Error)
+        {
+            _in.AdvanceTo(buffer.End);
+            _chain.Stats.DownstreamCxProtocolError.Increment();
+            return ReplyAndClose(ProxyError.BadRequest, error);
+        }
+        if (!_sawRequestBytes && !buffer.IsEmpty)
+        {
+            // request_headers_timeout runs from the first byte of a request (Envoy semantics).
+            _sawRequestBytes = true;
+            _idle = false;
+            Arm(Hcm.EffectiveRequestHeadersTimeout, _in, null);
+        }
+        _in.AdvanceTo(reader.Position, buffer.End);
+        return r.IsCompleted ? HeadStep.Closed : HeadStep.Pending;
+    }
+
+    private HeadStep ReplyAndClose(ProxyError error, Http1Error codecError)
+    {
+        _headError = error;
+        _headCodecError = codecError;
+        return HeadStep.Reply;
+    }
+
+    /// <summary>
+    /// Routes one parsed request and produces its response. Returns whether the connection stays open.
+    /// Not itself async: each branch hands back the ValueTask of the step that finishes it, so a proxied
+    /// request suspends and resumes through one async level fewer.
+    /// </summary>
+    private ValueTask<bool> HandleRequest()
     {
         // Explicit body limit (buffer filter's max_request_bytes): refuse before anything is forwarded.
         if (Hcm.MaxRequestBodyBytes > 0 && _request.Framing == BodyFraming.ContentLength && _request.ContentLength > Hcm.MaxRequestBodyBytes)
         {
-            await ReplyErrorAndCloseAsync(ProxyError.BadRequest, Http1Error.BodyTooLarge);
-            return false;
+            return RefuseAndCloseAsync(ProxyError.BadRequest, Http1Error.BodyTooLarge);
         }
 
         // :: Step 2 — path normalization (normalize_path, merge_slashes, escaped slashes), then route on this connection's snapshot
         PathNormalizeResult path = _adjust.Begin(_request, Hcm.PathNormalization);
-        if (path == PathNormalizeResult.Reject) return await ReplyLocalAsync(ProxyError.BadRequest);
-        if (path == PathNormalizeResult.Redirect)
-        {
-            if (!await SkipRequestBodyAsync()) return false;
-            return await ReplyConfiguredAsync(307, _adjust.RedirectLocation(), default);
-        }
+        if (path == PathNormalizeResult.Reject) return ReplyLocalAsync(ProxyError.BadRequest);
+        if (path == PathNormalizeResult.Redirect) return SkipBodyThenReplyAsync(307, _adjust.RedirectLocation(), default);
         RouteModel? route = Route(out VirtualHostModel? vhost);
         if (route is null)
         {
             _chain.Stats.NoRoute.Increment();
-            return await ReplyLocalAsync(ProxyError.NoRoute);
+            return ReplyLocalAsync(ProxyError.NoRoute);
         }
         if (route.DirectResponse is { } direct)
         {
             _chain.Stats.RqDirectResponse.Increment();
-            if (!await SkipRequestBodyAsync()) return false;
-            return await ReplyConfiguredAsync(direct.Status, default, direct.Body);
+            return SkipBodyThenReplyAsync(direct.Status, default, direct.Body);
         }
         if (route.Redirect is { } redirect)
         {
             _chain.Stats.RqRedirect.Increment();
-            if (!await SkipRequestBodyAsync()) return false;
             byte[] location = RedirectBuilder.Build(redirect, new AdjustedRequest<Http1Head>(_request, _adjust));
-            return await ReplyConfiguredAsync(redirect.ResponseCode, location, default);
+            return SkipBodyThenReplyAsync(redirect.ResponseCode, location, default);
         }
 
         // :: Step 3 — upgrades and CONNECT as the route allows them, then forward upstream
@@ -250,24 +266,37 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _forwardUpgrade = false;
         if (_request.IsConnect)
         {
-            if (!action.AllowConnect) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
-            if (action.TerminateConnect) return await TerminateConnectAsync(action);
+            if (!action.AllowConnect) return ReplyLocalAsync(ProxyError.UpgradeFailed);
+            if (action.TerminateConnect) return TerminateConnectAsync(action);
         }
         else if (_request.IsUpgradeRequest)
         {
             ReadOnlySpan<byte> protocol = _request.GetHeaderValue(_request.UpgradeIndex);
             if (System.Text.Ascii.EqualsIgnoreCase(protocol, "websocket"u8))
             {
-                if (!action.AllowWebSocket) return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+                if (!action.AllowWebSocket) return ReplyLocalAsync(ProxyError.UpgradeFailed);
                 _forwardUpgrade = true;
             }
             else if (!System.Text.Ascii.EqualsIgnoreCase(protocol, "h2c"u8))
             {
-                return await ReplyLocalAsync(ProxyError.UpgradeFailed);
+                return ReplyLocalAsync(ProxyError.UpgradeFailed);
             }
             // "Upgrade: h2c" is dropped and the request proxied as plain HTTP/1.1, as Envoy does.
         }
-        return await ExchangeAsync(route, vhost!, action);
+        return ExchangeAsync(route, vhost!, action);
+    }
+
+    /// <summary>A configured local answer (direct_response, redirect) after the request body is read and dropped.</summary>
+    private async ValueTask<bool> SkipBodyThenReplyAsync(int status, ReadOnlyMemory<byte> location, ReadOnlyMemory<byte> body)
+    {
+        if (!await SkipRequestBodyAsync()) return false;
+        return await ReplyConfiguredAsync(status, location, body);
+    }
+
+    private async ValueTask<bool> RefuseAndCloseAsync(ProxyError error, Http1Error codecError)
+    {
+        await ReplyErrorAndCloseAsync(error, codecError);
+        return false;
     }
 
     private RouteModel? Route(out VirtualHostModel? vhost)
