@@ -33,7 +33,7 @@ TOOLS = os.path.join(ROOT, "out", "bench")
 
 BACKEND_PORT = 18180
 IPERF_PORT = 18190
-PORTS = {"sidecar": 18101, "sidecar-c0": 18102, "sidecar-c2": 18103, "sidecar-reqid": 18105, "sidecar-epoll": 18106,
+PORTS = {"sidecar": 18101, "sidecar-c0": 18102, "sidecar-c2": 18103, "sidecar-reqid": 18105, "sidecar-kestrel": 18106,
          "haproxy": 18111, "nginx": 18112, "envoy": 18113, "yarp": 18114}
 TCP_OFFSET = 50          # tcp_proxy listener = HTTP port + 50
 NGINX_STREAM_PORT = 18162
@@ -41,7 +41,7 @@ SIDECAR_VARIANTS = {  # --variants: name -> (label, env, extra args); /hello onl
     "sidecar-reqid": ("Sidecar generate_request_id: true (Envoy default)", {}, []),
     "sidecar-c2": ("Sidecar --concurrency 2 (two event loops)", {}, ["--concurrency", "2"]),
     "sidecar-c0": ("Sidecar --concurrency 0 (.NET thread pool)", {}, ["--concurrency", "0"]),
-    "sidecar-epoll": ("Sidecar on its own epoll transport (SIDECAR_TRANSPORT=epoll, opt-in)", {"SIDECAR_TRANSPORT": "epoll"}, []),
+    "sidecar-kestrel": ("Sidecar on Kestrel's socket transport (SIDECAR_TRANSPORT=kestrel)", {"SIDECAR_TRANSPORT": "kestrel"}, []),
 }
 RATES = ((1000, 4), (5000, 16))  # fixed-rate points: (req/s, connections), Istio-style many connections
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"

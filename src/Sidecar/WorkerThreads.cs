@@ -1,10 +1,10 @@
 namespace Sidecar;
 
 /// <summary>
-/// Envoy's <c>--concurrency</c>. With our transport (SIDECAR_TRANSPORT=epoll, opt-in) it is the number of epoll loops
+/// Envoy's <c>--concurrency</c>. With our transport (the default) it is the number of epoll loops
 /// (src/Core/Transport/Sockets): each socket lives on one loop, parsing and forwarding run inline on it, and an
 /// upstream socket opened from a loop joins that loop, so a request's downstream and upstream share a thread.
-/// With Kestrel's transport (the default) it maps onto .NET's socket engine: N event-loop threads that run each
+/// With Kestrel's transport (SIDECAR_TRANSPORT=kestrel) it maps onto .NET's socket engine: N event-loop threads that run each
 /// connection's parsing and forwarding inline, where the socket operation completed, instead of
 /// queueing it to the thread pool (a cross-core wake-up per socket event). Must run before the first
 /// socket is created: the runtime reads these variables once, when its socket engine starts.

@@ -8,11 +8,10 @@ namespace Sidecar.Core.Transport;
 public sealed class TransportSettings
 {
     /// <summary>
-    /// Which socket transport carries connections. Kestrel's by default; SIDECAR_TRANSPORT=epoll selects our own
-    /// (fewer syscalls, 32 KiB reads), which is opt-in until a stall it shows is fixed: a 100 MiB upload through it
-    /// stops with ~3 MiB held inside the proxy in about one run in three (E2E HttpProxyTests.Upload_100MB).
+    /// Which socket transport carries connections. Our own by default (fewer syscalls, 32 KiB reads: see
+    /// docs/ARCHITECTURE.md, Transport); SIDECAR_TRANSPORT=kestrel selects Kestrel's socket transport.
     /// </summary>
-    public TransportKind Kind { get; init; } = TransportKind.Kestrel;
+    public TransportKind Kind { get; init; } = TransportKind.Epoll;
     public bool InlineScheduling { get; init; } = true;
     /// <summary>Kestrel's IOQueueCount; 0 uses one queue per core.</summary>
     public int IoQueueCount { get; init; }
@@ -38,7 +37,7 @@ public sealed class TransportSettings
         string? queues = Environment.GetEnvironmentVariable("SIDECAR_IO_QUEUES");
         return new TransportSettings
         {
-            Kind = string.Equals(Environment.GetEnvironmentVariable("SIDECAR_TRANSPORT"), "epoll", StringComparison.OrdinalIgnoreCase) ? TransportKind.Epoll : TransportKind.Kestrel,
+            Kind = string.Equals(Environment.GetEnvironmentVariable("SIDECAR_TRANSPORT"), "kestrel", StringComparison.OrdinalIgnoreCase) ? TransportKind.Kestrel : TransportKind.Epoll,
             InlineScheduling = inline is null || inline != "0",
             IoQueueCount = int.TryParse(queues, out int q) ? q : 0,
             UpstreamMark = ParseMark(Environment.GetEnvironmentVariable("SIDECAR_UPSTREAM_MARK")),

@@ -9,44 +9,45 @@ namespace Sidecar.Core.Transport.Sockets;
 /// <summary>
 /// The send side. A flush sends on the flushing thread at once (no hand-off to a send loop); if the kernel buffer
 /// is full (EAGAIN or a short write) the rest waits in the pipe for the next writable edge, which the loop thread
-/// turns into another send. Who may call send: only the thread that owns <see cref="_sendState"/> (it went from 0 to
-/// 1); others just bump the counter and the owner sends again before letting go. The loop closes the fd only after
-/// taking that counter to a large negative value, so no send can run on a closed (or reused) fd number.
+/// turns into another send. Who may call send, and whether an edge is awaited, is one atomic word (<see cref="SendGate"/>):
+/// the first requester owns the socket, others just ask it to go again. The loop closes the fd only after closing
+/// that gate, so no send can run on a closed (or reused) fd number.
 /// </summary>
 internal sealed unsafe partial class EpollConnection
 {
     private const int MaxIov = 64;
-    private const int ClosedSentinel = int.MinValue / 2;
 
-    private int _sendState;
-    private volatile bool _waitingWritable;
+    private SendGate _sendGate;
     private volatile bool _closeRequested;
     private bool _shutdownSent; // send owner only
 
-    private bool SendMayBePending => _waitingWritable || Volatile.Read(ref _sendState) != 0;
+    /// <summary>Loop thread, on a writable (or error) edge: a send is in progress or waits for exactly this edge.</summary>
+    private bool SendMayBePending => _sendGate.WantsWritableEdge;
 
     /// <summary>Sends what Output holds, from the calling thread, unless another thread is already doing so.</summary>
     internal void TrySend()
     {
-        if (Interlocked.Increment(ref _sendState) != 1) return;
+        if (!_sendGate.TryEnter()) return;
         int requests = 1;
         while (true)
         {
-            SendPending();
-            int left = Interlocked.Add(ref _sendState, -requests);
-            if (left == 0) break;
-            requests = left;
+            _sendGate.BeginPass();
+            bool blocked = SendPending();
+            // One atomic step releases the socket and (if blocked) says "waiting for writable": see SendGate.
+            int more = _sendGate.Leave(requests, blocked);
+            if (more == 0) break;
+            requests = more;
         }
         if (_closeRequested) Post(_aborted ? WorkAbort : WorkMaybeClose);
     }
 
     /// <summary>Loop thread: stops all future sends; false if a sender is active (it re-posts the close when done).</summary>
-    private bool TryTakeSendForClose() => Interlocked.CompareExchange(ref _sendState, ClosedSentinel, 0) == 0;
+    private bool TryTakeSendForClose() => _sendGate.TryClose();
 
-    private void SendPending()
+    /// <summary>Sends until the pipe is empty or the kernel is full; true if full (the next writable edge resumes).</summary>
+    private bool SendPending()
     {
-        if (_outputFinished) return;
-        _waitingWritable = false;
+        if (_outputFinished) return false;
         PipeReader reader = _output.Reader;
         while (reader.TryRead(out ReadResult result))
         {
@@ -55,22 +56,22 @@ internal sealed unsafe partial class EpollConnection
             {
                 reader.AdvanceTo(buffer.End);
                 if (result.IsCompleted) FinishOutput(0);
-                return;
+                return false;
             }
             nuint offered;
             nint sent = buffer.IsSingleSegment ? SendOne(buffer.First, out offered) : SendMany(buffer, out offered);
             if (sent < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (errno == EpollInterop.EAgain)
-                {
-                    _waitingWritable = true;
-                    return;
-                }
+                // Nothing consumed and nothing examined: a pipe counts only unexamined bytes as readable, so marking
+                // the buffer examined here made the next TryRead (on the writable edge) report nothing until the
+                // application flushed again. At the end of a body it never does: the tail stayed in the pipe (the
+                // stall of E2E Upload_100MB, ~3 MiB held with both sockets idle).
+                reader.AdvanceTo(buffer.Start);
+                if (errno == EpollInterop.EAgain) return true;
                 if (errno == EpollInterop.EIntr) continue;
                 FinishOutput(errno);
-                return;
+                return false;
             }
             reader.AdvanceTo(buffer.GetPosition(sent));
             if ((nuint)sent < offered)
@@ -78,11 +79,11 @@ internal sealed unsafe partial class EpollConnection
                 // The kernel took less than it was offered: its buffer is full, and it reports the next writable edge.
                 // (Fewer bytes offered than the pipe holds — the iovec limit, a segment from outside our pool — is not
                 // that: the loop goes on, since no edge would come for a socket that never filled.)
-                _waitingWritable = true;
-                return;
+                return true;
             }
             // All sent: the next TryRead finds more, or the completion (then the FIN goes after the last byte).
         }
+        return false;
     }
 
     /// <summary>Output is over: the application completed it (FIN after the last byte) or the peer can take no more.</summary>

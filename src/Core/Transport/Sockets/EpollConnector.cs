@@ -14,7 +14,7 @@ namespace Sidecar.Core.Transport.Sockets;
 internal static class EpollConnector
 {
     public static async ValueTask<(ConnectResult Result, EpollConnection? Connection)> ConnectAsync(
-        IPEndPoint endpoint, TimeSpan timeout, uint mark, UpstreamBindModel? bind, TransportPipeOptions options, CancellationToken ct)
+        IPEndPoint endpoint, TimeSpan timeout, uint mark, UpstreamBindModel? bind, TransportPipeOptions options, CancellationToken ct, EpollLoop? loop = null)
     {
         int family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? SockaddrDecoder.AfInet6 : SockaddrDecoder.AfInet;
         int fd = EpollInterop.Socket(family, EpollInterop.SockStream | EpollInterop.SockNonblock | EpollInterop.SockCloexec, 0);
@@ -30,7 +30,7 @@ internal static class EpollConnector
             return (ConnectResult.Refused, null);
         }
         TaskCompletionSource<int>? waiter = rc == 0 ? null : new TaskCompletionSource<int>();
-        EpollConnection? connection = EpollConnection.Start(EpollLoopGroup.Shared.PickForConnect(), fd, options, waiter);
+        EpollConnection? connection = EpollConnection.Start(loop ?? EpollLoopGroup.Shared.PickForConnect(), fd, options, waiter);
         if (connection is null) return (ConnectResult.Refused, null);
         if (waiter is null) return (ConnectResult.Connected, connection);
         try
