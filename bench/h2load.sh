@@ -72,7 +72,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 if [ "${1:-}" = paired ]; then
   REPS="${2:-5}"; N="${3:-100000}"; shift $(( $# < 3 ? $# : 3 ))
   ROOT="$(dirname "$HERE")"; BIN="${SIDECAR_BIN:-$ROOT/out/sidecar}"
-  [ "$#" -gt 0 ] || set -- "sidecar-epoll=$BIN:SIDECAR_TRANSPORT=epoll" "sidecar-kestrel=$BIN"
+  [ "$#" -gt 0 ] || set -- "sidecar=$BIN" "sidecar-kestrel=$BIN:SIDECAR_TRANSPORT=kestrel"
   D="$(mktemp -d /tmp/sidecar-h2paired.XXXXXX)"; PIDS=()
   cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"; }
   trap cleanup EXIT

@@ -118,13 +118,10 @@ internal sealed partial class Http1ProxySession
                 }
                 (bool complete, bool ok) = TryForwardBufferedRequestBody(upstream.Output);
                 if (!ok) return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.BadRequest, false, false, false, false);
-                if (!complete)
-                {
-                    bodyPump = PumpRequestBodyAsync(upstream.Output);
-                    pumping = true;
-                    bodyDone = false;
-                }
+                bodyDone = complete;
             }
+            // The head (and whatever body was buffered) goes out before the body pump starts: the pump flushes the
+            // same PipeWriter, and a PipeWriter allows one flush at a time.
             FlushResult flushed;
             try
             {
@@ -135,7 +132,16 @@ internal sealed partial class Http1ProxySession
                 // Reset by the upstream (Kestrel surfaces it as ConnectionResetException).
                 flushed = new FlushResult(isCanceled: false, isCompleted: true);
             }
-            if (flushed.IsCompleted) return Failed(ProxyError.UpstreamConnectionTermination, upstream, canRetry && !pumping, retry);
+            if (flushed.IsCompleted)
+            {
+                // The rest of a streamed body is still unread: the downstream connection cannot be reused after the reply.
+                return Failed(ProxyError.UpstreamConnectionTermination, upstream, canRetry && bodyDone, retry) with { RequestBodyConsumed = bodyDone };
+            }
+            if (!bodyDone)
+            {
+                bodyPump = PumpRequestBodyAsync(upstream.Output);
+                pumping = true;
+            }
 
             // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated)
             TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;

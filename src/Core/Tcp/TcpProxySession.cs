@@ -16,7 +16,7 @@ namespace Sidecar.Core.Tcp;
 /// closed after idle_timeout (Envoy default 1 h).
 /// On our transport (the default) both sides are pipe connections: bytes move from one side's receive blocks
 /// (32 KiB) into the other side's send blocks, and completing a side's output is its half-close (FIN after the
-/// last byte). On Kestrel's transport (the default; ours is SIDECAR_TRANSPORT=epoll), whose pipes cannot half-close, the relay
+/// last byte). On Kestrel's transport (SIDECAR_TRANSPORT=kestrel), whose pipes cannot half-close, the relay
 /// drives the raw sockets instead.
 /// </summary>
 internal sealed class TcpProxySession : IHeartbeatTarget
