@@ -131,7 +131,9 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
             await fake.WaitForAsync(e => driver.IsRequest(e, "CDS"), mark, TimeSpan.FromSeconds(30), "the CDS subscription");
             await Task.Delay(1000); // let start-up settle: the "before" sample is the idle proxy
             string first = await driver.Measure(proxy.Pid, ["CDS", "LDS"]);
+            long rssBeforePage = PushDriver.Sample(proxy.Pid).RssKb;
             string clusters = await Admin(cfg.AdminPort, "/clusters?format=json");
+            long rssAfterPage = PushDriver.Sample(proxy.Pid).RssKb;
             AssertServes(clusters, 5, 1);
             await fake.CommandsAsync([Put("EDS", ClusterName(5), AssignmentJson(5, offset: 101))]);
             string endpoint = await driver.Measure(proxy.Pid, ["EDS"]);
@@ -140,7 +142,8 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
             string cluster = await driver.Measure(proxy.Pid, ["CDS"]);
             string dump = await Admin(cfg.AdminPort, "/config_dump");
             Assert.Contains("\"connect_timeout\": \"3s\"", dump.Replace("\":\"", "\": \"", StringComparison.Ordinal), StringComparison.Ordinal);
-            output.WriteLine($"run {run}: first push {first}\n       1 endpoint set {endpoint}\n       1 cluster {cluster}");
+            output.WriteLine($"run {run}: first push {first}\n       1 endpoint set {endpoint}\n       1 cluster {cluster}\n" +
+                $"       /clusters?format=json ({clusters.Length / 1024} KiB): RSS {rssBeforePage / 1024} → {rssAfterPage / 1024} MB");
             Assert.False(proxy.HasExited, proxy.Output);
         }
         catch
@@ -250,7 +253,7 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
         }
 
         /// <summary>utime+stime in clock ticks (fields 14 and 15 of /proc/PID/stat, after the parenthesised name) and VmRSS in KiB.</summary>
-        private static (long Ticks, long RssKb) Sample(int pid)
+        internal static (long Ticks, long RssKb) Sample(int pid)
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
             string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

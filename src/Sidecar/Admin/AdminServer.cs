@@ -95,14 +95,26 @@ internal sealed class AdminServer : IAsyncDisposable
 
     private static async Task WriteAsync(PipeWriter output, AdminResponse response)
     {
+        if (response.Stream is not null)
+        {
+            // A page too large to build first: no content-length, the body ends when the connection closes
+            // (RFC 9112 §6.3, item 8); every admin response closes its connection anyway.
+            output.Write(Head(response, contentLength: null));
+            await response.Stream(output);
+            await output.FlushAsync();
+            return;
+        }
         byte[] body = Encoding.UTF8.GetBytes(response.Body);
-        string head = $"HTTP/1.1 {response.Status} {Encoding.ASCII.GetString(Core.Proxy.LocalReply.ReasonPhrase(response.Status))}\r\n"
-            + $"content-type: {response.ContentType}\r\ncontent-length: {body.Length}\r\ncache-control: no-cache, max-age=0\r\n"
-            + "x-content-type-options: nosniff\r\nserver: envoy\r\nconnection: close\r\n\r\n";
-        output.Write(Encoding.ASCII.GetBytes(head));
+        output.Write(Head(response, body.Length));
         output.Write(body);
         await output.FlushAsync();
     }
+
+    private static byte[] Head(AdminResponse response, int? contentLength) => Encoding.ASCII.GetBytes(
+        $"HTTP/1.1 {response.Status} {Encoding.ASCII.GetString(Core.Proxy.LocalReply.ReasonPhrase(response.Status))}\r\n"
+        + $"content-type: {response.ContentType}\r\n"
+        + (contentLength is int length ? $"content-length: {length}\r\n" : "")
+        + "cache-control: no-cache, max-age=0\r\nx-content-type-options: nosniff\r\nserver: envoy\r\nconnection: close\r\n\r\n");
 
     public async ValueTask DisposeAsync()
     {
@@ -115,4 +127,5 @@ internal sealed class AdminServer : IAsyncDisposable
     }
 }
 
-internal readonly record struct AdminResponse(int Status, string ContentType, string Body);
+/// <summary>An admin reply: a <paramref name="Body"/> built up front, or a <paramref name="Stream"/> that writes a large page as it goes.</summary>
+internal readonly record struct AdminResponse(int Status, string ContentType, string Body, Func<PipeWriter, Task>? Stream = null);
