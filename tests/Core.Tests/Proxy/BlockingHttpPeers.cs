@@ -45,22 +45,16 @@ internal abstract class BlockingLoopbackServer : IDisposable
 }
 
 /// <summary>
-/// An HTTP/1.1 backend that answers every request on a connection with the same fixed response.
-/// Plain blocking sockets on a dedicated thread with preallocated buffers: it allocates nothing per
-/// request, so the process-wide allocation counter measures the proxy alone.
+/// An HTTP/1.1 backend on blocking sockets whose requests carry no body: each complete request head received on a
+/// connection is handed to <see cref="Answer"/> in order (pipelined heads too). The receive buffer is allocated once
+/// per connection, so the loop allocates nothing per request.
 /// </summary>
-internal sealed class FixedResponseBackend : BlockingLoopbackServer
+internal abstract class BlockingHttpBackend : BlockingLoopbackServer
 {
-    private readonly byte[] _response;
-    public int Requests;
+    /// <summary>Answers one request; <paramref name="head"/> ends before its blank line. False closes the connection.</summary>
+    protected abstract bool Answer(Socket s, ReadOnlySpan<byte> head);
 
-    public FixedResponseBackend(string body)
-    {
-        _response = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n{body}");
-        Start();
-    }
-
-    protected override void Serve(Socket s)
+    protected sealed override void Serve(Socket s)
     {
         byte[] buf = new byte[64 * 1024];
         int have = 0;
@@ -71,15 +65,14 @@ internal sealed class FixedResponseBackend : BlockingLoopbackServer
                 int n = s.Receive(buf, have, buf.Length - have, SocketFlags.None);
                 if (n == 0) return;
                 have += n;
-                // Answer every complete request head in the buffer (requests carry no body here).
                 int start = 0;
                 while (true)
                 {
                     int end = buf.AsSpan(start, have - start).IndexOf("\r\n\r\n"u8);
                     if (end < 0) break;
+                    bool keepOpen = Answer(s, buf.AsSpan(start, end));
                     start += end + 4;
-                    Interlocked.Increment(ref Requests);
-                    s.Send(_response);
+                    if (!keepOpen) return;
                 }
                 Buffer.BlockCopy(buf, start, buf, 0, have - start);
                 have -= start;
@@ -87,6 +80,29 @@ internal sealed class FixedResponseBackend : BlockingLoopbackServer
         }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
+    }
+}
+
+/// <summary>
+/// An HTTP/1.1 backend that answers every request on a connection with the same fixed response. It allocates nothing
+/// per request, so the process-wide allocation counter measures the proxy alone.
+/// </summary>
+internal sealed class FixedResponseBackend : BlockingHttpBackend
+{
+    private readonly byte[] _response;
+    public int Requests;
+
+    public FixedResponseBackend(string body)
+    {
+        _response = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n{body}");
+        Start();
+    }
+
+    protected override bool Answer(Socket s, ReadOnlySpan<byte> head)
+    {
+        Interlocked.Increment(ref Requests);
+        s.Send(_response);
+        return true;
     }
 }
 

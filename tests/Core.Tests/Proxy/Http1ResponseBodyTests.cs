@@ -82,7 +82,7 @@ public sealed class Http1ResponseBodyTests
     }
 
     /// <summary>Answers each request with the given pieces, pausing between them so each arrives in its own read.</summary>
-    private sealed class PiecewiseBackend : BlockingLoopbackServer
+    private sealed class PiecewiseBackend : BlockingHttpBackend
     {
         private readonly byte[][] _pieces;
         private readonly bool _closeAfter;
@@ -95,35 +95,17 @@ public sealed class Http1ResponseBodyTests
             Start();
         }
 
-        protected override void Serve(Socket s)
+        protected override bool Answer(Socket s, ReadOnlySpan<byte> head)
         {
-            byte[] buf = new byte[16 * 1024];
-            int have = 0;
-            try
+            Interlocked.Increment(ref Requests);
+            for (int i = 0; i < _pieces.Length; i++)
             {
-                while (true)
-                {
-                    int n = s.Receive(buf, have, buf.Length - have, SocketFlags.None);
-                    if (n == 0) return;
-                    have += n;
-                    int end = buf.AsSpan(0, have).IndexOf("\r\n\r\n"u8);
-                    if (end < 0) continue;
-                    have = 0;
-                    Interlocked.Increment(ref Requests);
-                    for (int i = 0; i < _pieces.Length; i++)
-                    {
-                        if (i > 0) Thread.Sleep(30);
-                        s.Send(_pieces[i]);
-                    }
-                    if (_closeAfter)
-                    {
-                        s.Shutdown(SocketShutdown.Both);
-                        return;
-                    }
-                }
+                if (i > 0) Thread.Sleep(30);
+                s.Send(_pieces[i]);
             }
-            catch (SocketException) { }
-            catch (ObjectDisposedException) { }
+            if (!_closeAfter) return true;
+            s.Shutdown(SocketShutdown.Both);
+            return false;
         }
     }
 }
