@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Sidecar.Core.Async;
 using Sidecar.Core.Hpack;
 using Sidecar.Core.Telemetry;
 
@@ -123,7 +124,7 @@ public abstract partial class Http2Connection : IDisposable
                     break;
                 }
                 Http2FrameError error = default;
-                Http2Output.BeginBatch();
+                OutputBatch.Begin();
                 try
                 {
                     while (true)
@@ -146,7 +147,7 @@ public abstract partial class Http2Connection : IDisposable
                 }
                 finally
                 {
-                    Http2Output.EndBatch();
+                    OutputBatch.End();
                 }
                 _input.AdvanceTo(buffer.Start, buffer.End);
                 if (error.IsError)

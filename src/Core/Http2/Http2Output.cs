@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Sidecar.Core.Async;
 using Sidecar.Core.Hpack;
 
 namespace Sidecar.Core.Http2;
@@ -18,7 +19,7 @@ namespace Sidecar.Core.Http2;
 /// DATA writers wait (see <see cref="IsCongested"/>) until a flush completes; control frames never wait.
 /// </para>
 /// </summary>
-public sealed class Http2Output
+public sealed class Http2Output : IBatchedOutput
 {
     /// <summary>Unflushed bytes above which DATA senders wait for the peer to read.</summary>
     public const int HighWaterBytes = 256 * 1024;
@@ -169,7 +170,7 @@ public sealed class Http2Output
     /// </summary>
     public Task FlushAsync()
     {
-        if (t_batchDepth > 0 && DeferToBatch()) return Task.CompletedTask;
+        if (OutputBatch.IsOpen && DeferToBatch()) return Task.CompletedTask;
         lock (_lock)
         {
             if (_flushing)
@@ -182,42 +183,21 @@ public sealed class Http2Output
         return FlushLoopAsync();
     }
 
-    // ---- flush batching ----
-    // A read loop that handles a buffer full of frames (many streams' HEADERS, many responses) would
-    // otherwise flush — one send syscall — per stream, on its own connection and on the connections
-    // its streams write to. Inside a batch, flushes on this thread are only noted; the batch's end
-    // flushes each touched output once. Thread-static, so it costs nothing to pass around and never
-    // makes one thread wait for another.
-    [ThreadStatic] private static int t_batchDepth;
-    [ThreadStatic] private static Http2Output?[]? t_pending;
-    [ThreadStatic] private static int t_pendingCount;
+    // ---- flush batching (see OutputBatch) ----
     private bool _deferred;
-
-    /// <summary>Starts a batch on this thread (nestable).</summary>
-    public static void BeginBatch() => t_batchDepth++;
-
-    /// <summary>Ends a batch; the outermost end flushes every output that asked for a flush meanwhile.</summary>
-    public static void EndBatch()
-    {
-        if (--t_batchDepth > 0) return;
-        // Flushing may resume waiting streams inline, which may start (and end) batches of their own.
-        while (t_pendingCount > 0)
-        {
-            Http2Output output = t_pending![--t_pendingCount]!;
-            t_pending[t_pendingCount] = null;
-            output._deferred = false;
-            output.Kick();
-        }
-    }
 
     private bool DeferToBatch()
     {
         if (_deferred) return true;
-        t_pending ??= new Http2Output?[16];
-        if (t_pendingCount == t_pending.Length) return false;
+        if (!OutputBatch.TryDefer(this)) return false;
         _deferred = true;
-        t_pending[t_pendingCount++] = this;
         return true;
+    }
+
+    void IBatchedOutput.FlushDeferred()
+    {
+        _deferred = false;
+        Kick();
     }
 
     /// <summary>Starts a flush nobody waits for (control frames, window updates).</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Sidecar.Core.Async;
 using Sidecar.Native.Sockets;
 
 namespace Sidecar.Core.Transport.Sockets;
@@ -119,6 +120,8 @@ internal sealed unsafe class EpollLoop : IDisposable
                     if (Marshal.GetLastPInvokeError() == EpollInterop.EIntr) continue;
                     throw new System.Net.Sockets.SocketException(Marshal.GetLastPInvokeError());
                 }
+                // Outputs written by this batch's handlers (HTTP/2 connections) flush once, after all of them ran.
+                OutputBatch.Begin();
                 for (int i = 0; i < n; i++)
                 {
                     byte* ev = events + (i * size);
@@ -135,6 +138,7 @@ internal sealed unsafe class EpollLoop : IDisposable
                     Dispatch(handler, *(uint*)ev);
                 }
                 DrainPosted();
+                OutputBatch.End();
                 for (int i = 0; i < _deferredFree.Count; i++) _deferredFree[i].Free();
                 _deferredFree.Clear();
             }
