@@ -14,7 +14,9 @@
 #                                                      repetition; CPU µs/req of each process. CONCURRENT=1: the proxies
 #                                                      are loaded at the same time instead (same machine conditions for
 #                                                      all: much steadier ratios on a busy machine). H2LOAD_EXTRA adds
-#                                                      h2load options (e.g. --rps=2500 for a fixed rate).
+#                                                      h2load options (e.g. --rps=2500 for a fixed rate). SYSCALLS=1
+#                                                      (sequential only): perf stat counts system calls and context
+#                                                      switches of each process, printed per request.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -100,6 +102,7 @@ NGINX
     for _ in $(seq 200); do curl -s --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.05; done
   done
   TCK="$(getconf CLK_TCK)"
+  SYSCALL_EVENTS="raw_syscalls:sys_enter,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait,context-switches"
   # shellcheck disable=SC2086
   for port in "${PORTS[@]}"; do h2load -n 20000 -c 4 -m 10 ${H2LOAD_EXTRA:-} "http://127.0.0.1:$port/hello" > /dev/null; done  # warm-up
   echo "h2load -n $N -c 4 -m 10 ${H2LOAD_EXTRA:-}, ${CONCURRENT:+proxies loaded at the same time, }CPU µs per request; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -115,9 +118,13 @@ NGINX
     else
       for i in "${!PORTS[@]}"; do
         c0[$i]="$(cpu "${TPIDS[$i]}")"
+        [ -z "${SYSCALLS:-}" ] || { perf stat -x, -e "$SYSCALL_EVENTS" -p "${TPIDS[$i]}" -o "$D/st-$i.txt" & sp=$!; sleep 0.2; }
         # shellcheck disable=SC2086
         h2load -n "$N" -c 4 -m 10 ${H2LOAD_EXTRA:-} "http://127.0.0.1:${PORTS[$i]}/hello" > "$D/h2-$i.txt"
         c1[$i]="$(cpu "${TPIDS[$i]}")"
+        [ -z "${SYSCALLS:-}" ] || { kill -INT "$sp"; wait "$sp" || true
+          awk -F, -v n="$N" -v who="${NAMES[$i]}" '$1 ~ /^[0-9]+$/ { sub(/^(raw_)?syscalls:sys_enter_?/, "", $3); l = l sprintf(" %s %.2f", ($3 == "" ? "all" : $3), $1 / n) }
+            END { print "  " who " per request:" l }' "$D/st-$i.txt" >> "$D/syscalls.txt"; }
       done
     fi
     printf "| %s |" "$r"
@@ -129,6 +136,7 @@ NGINX
     printf " %s |\n" "$(cut -d' ' -f1 /proc/loadavg)"
   done
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  [ ! -f "$D/syscalls.txt" ] || { echo "system calls and context switches per request (perf stat on each process):"; cat "$D/syscalls.txt"; }
   exit 0
 fi
 
