@@ -11,7 +11,8 @@
 #   bench/h2load.sh paired [REPS=5] [REQUESTS=100000] [NAME=BINARY[:VAR=VALUE] ...]
 #                                                      several Sidecar binaries (default: out/sidecar on both transports),
 #                                                      HAProxy and direct, h2load -c4 -m10 against each in turn per
-#                                                      repetition; CPU µs/req of each process. CONCURRENT=1: the proxies
+#                                                      repetition; CPU µs/req of each process, then the median over the
+#                                                      repetitions of each ÷ HAProxy of the same one. CONCURRENT=1: the proxies
 #                                                      are loaded at the same time instead (same machine conditions for
 #                                                      all: much steadier ratios on a busy machine). H2LOAD_EXTRA adds
 #                                                      h2load options (e.g. --rps=2500 for a fixed rate). SYSCALLS=1
@@ -132,10 +133,19 @@ NGINX
       ok="$(awk '/^requests:/ {print $8}' "$D/h2-$i.txt")"
       [ "$ok" = "$N" ] || echo "  (${NAMES[$i]}: $ok of $N succeeded)" >&2
       awk -v a="${c0[$i]}" -v b="${c1[$i]}" -v t="$TCK" -v n="$N" 'BEGIN { printf " %.2f |", (b - a) / t * 1e6 / n }'
+      awk -v r="$r" -v who="${NAMES[$i]}" -v a="${c0[$i]}" -v b="${c1[$i]}" -v t="$TCK" -v n="$N" \
+        'BEGIN { printf "%s %s %.4f\n", r, who, (b - a) / t * 1e6 / n }' >> "$D/values.txt"
     done
     printf " %s |\n" "$(cut -d' ' -f1 /proc/loadavg)"
   done
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  # Per repetition: each target ÷ HAProxy of the same repetition; then the median of those ratios.
+  for w in "${NAMES[@]}"; do
+    [ "$w" != haproxy ] || continue
+    awk -v w="$w" '{ v[$1, $2] = $3; reps[$1] = 1 } END { for (r in reps) if (v[r, "haproxy"] > 0) print v[r, w] / v[r, "haproxy"] }' \
+      "$D/values.txt" | sort -n | awk -v w="$w" '{ x[NR] = $1 } END { m = (NR % 2) ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
+        printf "median %s ÷ HAProxy of the same repetition: %.2f (min %.2f, max %.2f, %d repetitions)\n", w, m, x[1], x[NR], NR }'
+  done
   [ ! -f "$D/syscalls.txt" ] || { echo "system calls and context switches per request (perf stat on each process):"; cat "$D/syscalls.txt"; }
   exit 0
 fi
