@@ -142,8 +142,14 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
             string cluster = await driver.Measure(proxy.Pid, ["CDS"]);
             string dump = await Admin(cfg.AdminPort, "/config_dump");
             Assert.Contains("\"connect_timeout\": \"3s\"", dump.Replace("\":\"", "\": \"", StringComparison.Ordinal), StringComparison.Ordinal);
+            // The largest admin page: every cluster, listener, route and (include_eds) all 100,000 endpoints.
+            long rssBeforeDump = PushDriver.Sample(proxy.Pid).RssKb;
+            string edsDump = await Admin(cfg.AdminPort, "/config_dump?include_eds");
+            long rssAfterDump = PushDriver.Sample(proxy.Pid).RssKb;
+            AssertDumpHoldsEveryEndpoint(edsDump);
             output.WriteLine($"run {run}: first push {first}\n       1 endpoint set {endpoint}\n       1 cluster {cluster}\n" +
-                $"       /clusters?format=json ({clusters.Length / 1024} KiB): RSS {rssBeforePage / 1024} → {rssAfterPage / 1024} MB");
+                $"       /clusters?format=json ({clusters.Length / 1024} KiB): RSS {rssBeforePage / 1024} → {rssAfterPage / 1024} MB\n" +
+                $"       /config_dump?include_eds ({edsDump.Length / 1024} KiB): RSS {rssBeforeDump / 1024} → {rssAfterDump / 1024} MB");
             Assert.False(proxy.HasExited, proxy.Output);
         }
         catch
@@ -163,6 +169,23 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
         var r = await RawHttp.Exchange(port, $"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(20));
         Assert.Equal(200, r.Status);
         return r.Body;
+    }
+
+    /// <summary>The EDS dump parses and holds every pushed assignment (10,000 × 10 endpoints).</summary>
+    private static void AssertDumpHoldsEveryEndpoint(string dumpJson)
+    {
+        using JsonDocument doc = JsonDocument.Parse(dumpJson);
+        JsonElement eds = doc.RootElement.GetProperty("configs").EnumerateArray()
+            .Single(c => c.GetProperty("@type").GetString()!.EndsWith("EndpointsConfigDump", StringComparison.Ordinal));
+        int assignments = 0, endpoints = 0;
+        foreach (JsonElement entry in eds.GetProperty("dynamic_endpoint_configs").EnumerateArray())
+        {
+            if (!entry.TryGetProperty("endpoint_config", out JsonElement config) || !config.TryGetProperty("endpoints", out JsonElement localities)) continue;
+            assignments++;
+            foreach (JsonElement locality in localities.EnumerateArray()) endpoints += locality.GetProperty("lb_endpoints").GetArrayLength();
+        }
+        Assert.Equal(Clusters, assignments);
+        Assert.Equal(Clusters * EndpointsPerCluster, endpoints);
     }
 
     /// <summary>All 10,000 pushed clusters are served, and cluster <paramref name="index"/> has its 10 endpoints from
