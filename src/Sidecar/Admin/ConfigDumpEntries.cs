@@ -122,16 +122,14 @@ internal static class ConfigDumpEntries
     {
         if (section.NameField)
         {
-            t.Raw("{\"name\": "u8);
-            t.Quote(r.Name);
+            t.Quoted("{\"name\": "u8, r.Name);
             t.Raw(", \"active_state\": {"u8);
         }
         else
         {
             t.Raw("{"u8);
         }
-        t.Raw("\"version_info\": "u8);
-        t.Quote(r.Version);
+        t.Quoted("\"version_info\": "u8, r.Version);
         t.Raw(", \""u8);
         t.Text(section.ResourceField);
         t.Raw("\": "u8);
@@ -149,8 +147,7 @@ internal static class ConfigDumpEntries
     {
         if (section == ConfigDumpSection.Secrets)
         {
-            t.Raw("{\"name\": "u8);
-            t.Quote(failure.Name);
+            t.Quoted("{\"name\": "u8, failure.Name);
             Status(t, failure, XdsClientStatus.Nacked);
         }
         else
@@ -158,8 +155,7 @@ internal static class ConfigDumpEntries
             t.Raw("{"u8);
             if (section.NameField)
             {
-                t.Raw("\"name\": "u8);
-                t.Quote(failure.Name);
+                t.Quoted("\"name\": "u8, failure.Name);
                 t.Raw(", "u8);
             }
             Status(t, failure, XdsClientStatus.Nacked, leadingComma: false);
@@ -175,19 +171,16 @@ internal static class ConfigDumpEntries
             ConfigDumpText t = sink.BeginEntry();
             if (section == ConfigDumpSection.Secrets)
             {
-                t.Raw("{\"name\": "u8);
-                t.Quote(name);
+                t.Quoted("{\"name\": "u8, name);
             }
             else
             {
                 t.Raw("{\""u8);
                 t.Text(section.ResourceField);
-                t.Raw("\": {\"@type\": "u8);
-                t.Quote(section.TypeUrl);
+                t.Quoted("\": {\"@type\": "u8, section.TypeUrl);
                 t.Raw(", \""u8);
                 t.Text(section.NameKey);
-                t.Raw("\": "u8);
-                t.Quote(name);
+                t.Quoted("\": "u8, name);
                 t.Raw("}"u8);
             }
             t.Raw(", \"client_status\": \""u8);
@@ -201,16 +194,12 @@ internal static class ConfigDumpEntries
     /// <summary>SecretsConfigDump.DynamicSecret: certificates as inline_bytes, the private key redacted as Envoy does.</summary>
     private static void Secret(ConfigDumpText t, ActiveSecret s, XdsStatusView? status)
     {
-        t.Raw("{\"name\": "u8);
-        t.Quote(s.Name);
-        t.Raw(", \"version_info\": "u8);
-        t.Quote(s.Version);
+        t.Quoted("{\"name\": "u8, s.Name);
+        t.Quoted(", \"version_info\": "u8, s.Version);
         t.Raw(", \"last_updated\": \""u8);
         t.Timestamp(s.LastUpdated);
-        t.Raw("\", \"secret\": {\"@type\": "u8);
-        t.Quote(XdsTypeUrls.Secret);
-        t.Raw(", \"name\": "u8);
-        t.Quote(s.Name);
+        t.Quoted("\", \"secret\": {\"@type\": "u8, XdsTypeUrls.Secret);
+        t.Quoted(", \"name\": "u8, s.Name);
         if (s.Value.Certificate is { } c)
         {
             var chain = new StringBuilder(c.Leaf.ExportCertificatePem()).Append('\n');
@@ -248,10 +237,8 @@ internal static class ConfigDumpEntries
             t.Raw("\"error_state\": {"u8);
             if (failure.TypeUrl == XdsTypeUrls.Secret)
             {
-                t.Raw("\"failed_configuration\": {\"@type\": "u8);
-                t.Quote(failure.TypeUrl);
-                t.Raw(", \"name\": "u8);
-                t.Quote(failure.Name);
+                t.Quoted("\"failed_configuration\": {\"@type\": "u8, failure.TypeUrl);
+                t.Quoted(", \"name\": "u8, failure.Name);
                 t.Raw("}, "u8);
             }
             else if (ProtoTreeDecoder.Decode(failure.TypeUrl, failure.FailedConfiguration.Span) is { IsSuccess: true, Tree: { } tree })
@@ -262,10 +249,8 @@ internal static class ConfigDumpEntries
             }
             t.Raw("\"last_update_attempt\": \""u8);
             t.Timestamp(failure.LastUpdateAttempt);
-            t.Raw("\", \"details\": "u8);
-            t.Quote(failure.Details);
-            t.Raw(", \"version_info\": "u8);
-            t.Quote(failure.VersionInfo);
+            t.Quoted("\", \"details\": "u8, failure.Details);
+            t.Quoted(", \"version_info\": "u8, failure.VersionInfo);
             t.Raw("}, "u8);
         }
         t.Raw("\"client_status\": \""u8);

@@ -41,6 +41,13 @@ internal sealed class ConfigDumpText : IDisposable
         _json.Flush();
     }
 
+    /// <summary>Framing, then a JSON string literal: <c>, "name": "…"</c>.</summary>
+    public void Quoted(ReadOnlySpan<byte> before, string value)
+    {
+        Raw(before);
+        Quote(value);
+    }
+
     /// <summary>A resource tree with its <c>@type</c> first (an Any's JSON form), written compact.</summary>
     public void Resource(ConfigNode tree, string typeUrl)
     {
