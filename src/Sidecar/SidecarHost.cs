@@ -110,11 +110,9 @@ internal sealed class SidecarHost : IAsyncDisposable
     /// Envoy's /config_dump shape: a list of typed dumps. A static config is one BootstrapConfigDump; under xDS the
     /// dynamic clusters, listeners and routes follow (endpoints with <c>?include_eds</c>).
     /// </summary>
-    private string ConfigDump(string query) => _xds is { } xds
-        ? Sidecar.Core.Xds.Integration.XdsConfigDump.Render(_model.SourceJson, xds.Translator.Published, query.Contains("include_eds", StringComparison.Ordinal),
-            xds.Client.Status, xds.Secrets.Active)
-        : "{\n \"configs\": [\n  {\n   \"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\",\n   \"bootstrap\": "
-        + _model.SourceJson + "\n  }\n ]\n}\n";
+    private ConfigDumpSource ConfigDump(bool includeEds) => _xds is { } xds
+        ? new ConfigDumpSource(_model.SourceJson, xds.Translator.Published, includeEds, xds.Client.Status, xds.Secrets.Active)
+        : new ConfigDumpSource(_model.SourceJson, null, includeEds);
 
     private void OnSignal(PosixSignalContext context)
     {

@@ -142,8 +142,15 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
             string cluster = await driver.Measure(proxy.Pid, ["CDS"]);
             string dump = await Admin(cfg.AdminPort, "/config_dump");
             Assert.Contains("\"connect_timeout\": \"3s\"", dump.Replace("\":\"", "\": \"", StringComparison.Ordinal), StringComparison.Ordinal);
+            // The largest admin page: every cluster, listener, route and (include_eds) all 100,000 endpoints.
+            long rssBeforeDump = PushDriver.Sample(proxy.Pid).RssKb;
+            string edsDump = await Admin(cfg.AdminPort, "/config_dump?include_eds");
+            long rssAfterDump = PushDriver.Sample(proxy.Pid).RssKb;
+            AssertDumpHoldsEveryEndpoint(edsDump);
+            string aborted = await AbortedReadsLeaveTheAdminServing(cfg.AdminPort, proxy.Pid);
             output.WriteLine($"run {run}: first push {first}\n       1 endpoint set {endpoint}\n       1 cluster {cluster}\n" +
-                $"       /clusters?format=json ({clusters.Length / 1024} KiB): RSS {rssBeforePage / 1024} → {rssAfterPage / 1024} MB");
+                $"       /clusters?format=json ({clusters.Length / 1024} KiB): RSS {rssBeforePage / 1024} → {rssAfterPage / 1024} MB\n" +
+                $"       /config_dump?include_eds ({edsDump.Length / 1024} KiB): RSS {rssBeforeDump / 1024} → {rssAfterDump / 1024} MB; {aborted}");
             Assert.False(proxy.HasExited, proxy.Output);
         }
         catch
@@ -163,6 +170,57 @@ public sealed class XdsScaleBinaryFigureTests(ITestOutputHelper output)
         var r = await RawHttp.Exchange(port, $"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(20));
         Assert.Equal(200, r.Status);
         return r.Body;
+    }
+
+    /// <summary>
+    /// Five clients that read the first 64 KiB of the EDS dump and reset the connection: the proxy stays up, /ready
+    /// answers, and its open descriptors come back to what they were (the aborted responses' connections are closed).
+    /// </summary>
+    private static async Task<string> AbortedReadsLeaveTheAdminServing(int port, int pid)
+    {
+        int fdsBefore = Directory.GetFiles($"/proc/{pid}/fd").Length;
+        for (int i = 0; i < 5; i++)
+        {
+            using var s = await RawHttp.Connect(port);
+            await s.SendAsync(System.Text.Encoding.ASCII.GetBytes("GET /config_dump?include_eds HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), System.Net.Sockets.SocketFlags.None);
+            var buffer = new byte[64 * 1024];
+            int got = 0;
+            while (got < buffer.Length)
+            {
+                int n = await s.ReceiveAsync(buffer.AsMemory(got), System.Net.Sockets.SocketFlags.None);
+                Assert.True(n > 0, "the dump ended before 64 KiB");
+                got += n;
+            }
+            s.LingerState = new System.Net.Sockets.LingerOption(true, 0); // close = RST, as a killed client
+        }
+        var ready = await RawHttp.Exchange(port, "GET /ready HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(20));
+        Assert.Equal(200, ready.Status);
+        int fdsAfter = 0;
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            fdsAfter = Directory.GetFiles($"/proc/{pid}/fd").Length;
+            if (fdsAfter <= fdsBefore) break;
+            await Task.Delay(100);
+        }
+        Assert.True(fdsAfter <= fdsBefore, $"open descriptors {fdsBefore} before five aborted dumps, {fdsAfter} after");
+        return $"5 reads reset after 64 KiB: /ready 200, descriptors {fdsBefore} → {fdsAfter}";
+    }
+
+    /// <summary>The EDS dump parses and holds every pushed assignment (10,000 × 10 endpoints).</summary>
+    private static void AssertDumpHoldsEveryEndpoint(string dumpJson)
+    {
+        using JsonDocument doc = JsonDocument.Parse(dumpJson);
+        JsonElement eds = doc.RootElement.GetProperty("configs").EnumerateArray()
+            .Single(c => c.GetProperty("@type").GetString()!.EndsWith("EndpointsConfigDump", StringComparison.Ordinal));
+        int assignments = 0, endpoints = 0;
+        foreach (JsonElement entry in eds.GetProperty("dynamic_endpoint_configs").EnumerateArray())
+        {
+            if (!entry.TryGetProperty("endpoint_config", out JsonElement config) || !config.TryGetProperty("endpoints", out JsonElement localities)) continue;
+            assignments++;
+            foreach (JsonElement locality in localities.EnumerateArray()) endpoints += locality.GetProperty("lb_endpoints").GetArrayLength();
+        }
+        Assert.Equal(Clusters, assignments);
+        Assert.Equal(Clusters * EndpointsPerCluster, endpoints);
     }
 
     /// <summary>All 10,000 pushed clusters are served, and cluster <paramref name="index"/> has its 10 endpoints from

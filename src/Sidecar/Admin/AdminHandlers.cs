@@ -8,7 +8,7 @@ namespace Sidecar.Admin;
 internal sealed class AdminHandlers
 {
     private readonly StatsStore _stats;
-    private readonly Func<string, string> _configDump;
+    private readonly Func<bool, ConfigDumpSource> _configDump;
     private readonly Func<ServerState> _state;
     private readonly Action _quit;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
@@ -17,7 +17,8 @@ internal sealed class AdminHandlers
 
     private readonly Func<Sidecar.Core.Listeners.ListenerManager?> _topology;
 
-    public AdminHandlers(StatsStore stats, Func<string, string> configDump, Func<ServerState> state, Action quit,
+    /// <param name="configDump">What /config_dump shows now (the argument: include endpoints).</param>
+    public AdminHandlers(StatsStore stats, Func<bool, ConfigDumpSource> configDump, Func<ServerState> state, Action quit,
         Func<Sidecar.Core.Listeners.ListenerManager?>? topology = null)
     {
         _topology = topology ?? (static () => null);
@@ -63,12 +64,17 @@ internal sealed class AdminHandlers
         return Task.FromResult(r);
     }
 
-    /// <summary>The dump, narrowed by Envoy's <c>resource</c> and <c>mask</c> parameters when given.</summary>
+    /// <summary>
+    /// The dump, narrowed by Envoy's <c>resource</c> and <c>mask</c> parameters when given; a refused query is answered
+    /// before anything is written, the page itself is written as it is produced (<see cref="ConfigDumpWriter"/>).
+    /// </summary>
     private AdminResponse ConfigDump(string query)
     {
         (string? resource, string? mask) = ConfigDumpFilter.ParseQuery(query);
-        (int status, string body) = ConfigDumpFilter.Apply(_configDump(query), resource, mask);
-        return new AdminResponse(status, status == 200 ? "application/json" : "text/plain", body);
+        (int status, string? error, string[]? paths) = ConfigDumpFilter.Check(resource, mask);
+        if (error is not null) return new AdminResponse(status, "text/plain", error);
+        ConfigDumpSource source = _configDump(query.Contains("include_eds", StringComparison.Ordinal));
+        return new AdminResponse(200, "application/json", "", output => ConfigDumpWriter.WriteAsync(output, source, resource, paths));
     }
 
     private static bool Json(string query) => query.Contains("format=json", StringComparison.Ordinal);

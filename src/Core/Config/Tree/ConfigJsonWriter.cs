@@ -18,6 +18,9 @@ public static class ConfigJsonWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>The tree into a caller's writer (the admin dump streams many trees through one reused writer).</summary>
+    public static void Write(Utf8JsonWriter w, ConfigNode node) => WriteNode(w, node);
+
     /// <summary>A string as a JSON string literal (quotes and escapes), for pages assembled around rendered trees.</summary>
     public static string Quote(string value)
     {

@@ -43,18 +43,26 @@ public static class ConfigDumpFilter
         return (resource, mask);
     }
 
-    /// <returns>200 and the filtered dump, or 404 (unknown resource field) / 400 (empty mask) and why.</returns>
-    public static (int Status, string Body) Apply(string dumpJson, string? resource, string? mask)
+    /// <summary>The mask's field paths; a 404 (unknown resource field) / 400 (empty mask) and why when the query is refused.</summary>
+    public static (int Status, string? Error, string[]? Paths) Check(string? resource, string? mask)
     {
-        if (resource is null && mask is null) return (200, dumpJson);
         string[]? paths = null;
         if (mask is not null)
         {
             paths = mask.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (paths.Length == 0) return (400, "mask: no field paths\n");
+            if (paths.Length == 0) return (400, "mask: no field paths\n", null);
         }
         if (resource is not null && !ElementTypes.ContainsKey(resource))
-            return (404, $"resource: {resource} is not a repeated field of a config dump (e.g. dynamic_listeners, dynamic_active_clusters)\n");
+            return (404, $"resource: {resource} is not a repeated field of a config dump (e.g. dynamic_listeners, dynamic_active_clusters)\n", null);
+        return (200, null, paths);
+    }
+
+    /// <returns>200 and the filtered dump, or 404 (unknown resource field) / 400 (empty mask) and why.</returns>
+    public static (int Status, string Body) Apply(string dumpJson, string? resource, string? mask)
+    {
+        if (resource is null && mask is null) return (200, dumpJson);
+        (int checkStatus, string? error, string[]? paths) = Check(resource, mask);
+        if (error is not null) return (checkStatus, error);
 
         JsonArray configs = JsonNode.Parse(dumpJson)?["configs"]?.AsArray() ?? [];
         var output = new JsonArray();
@@ -69,23 +77,29 @@ public static class ConfigDumpFilter
             if (dump[resource] is not JsonArray elements) continue;
             foreach (JsonNode? element in elements)
             {
-                if (element is not JsonObject e) continue;
-                var typed = new JsonObject { ["@type"] = Admin + ElementTypes[resource] };
-                JsonObject source = paths is null ? (JsonObject)e.DeepClone() : Masked(e, paths);
-                foreach (var kv in source.ToList())
-                {
-                    if (kv.Key == "@type") continue;
-                    source.Remove(kv.Key);
-                    typed[kv.Key] = kv.Value;
-                }
-                output.Add((JsonNode)typed);
+                if (element is JsonObject e) output.Add((JsonNode)Element(e, resource, paths));
             }
         }
         return (200, new JsonObject { ["configs"] = output }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
+    /// <summary>One element of the <paramref name="resource"/> list as its own entry: typed as the nested message, masked.</summary>
+    /// <param name="resource">A field <see cref="Check"/> accepted.</param>
+    public static JsonObject Element(JsonObject element, string resource, string[]? paths)
+    {
+        var typed = new JsonObject { ["@type"] = Admin + ElementTypes[resource] };
+        JsonObject source = paths is null ? (JsonObject)element.DeepClone() : Masked(element, paths);
+        foreach (var kv in source.ToList())
+        {
+            if (kv.Key == "@type") continue;
+            source.Remove(kv.Key);
+            typed[kv.Key] = kv.Value;
+        }
+        return typed;
+    }
+
     /// <summary>A copy of <paramref name="source"/> with only the masked paths (and @type).</summary>
-    private static JsonObject Masked(JsonObject source, string[] paths)
+    public static JsonObject Masked(JsonObject source, string[] paths)
     {
         var result = new JsonObject();
         if (source["@type"] is { } type) result["@type"] = type.DeepClone();
