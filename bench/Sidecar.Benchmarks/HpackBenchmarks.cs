@@ -27,7 +27,7 @@ public class HpackBenchmarks
     private HpackDecoder _decoder = null!;
     private byte[] _encoded = [];
 
-    [GlobalSetup]
+    [GlobalSetup(Targets = [nameof(Encode), nameof(EncodePreparedNames), nameof(Decode), nameof(EncodeAndDecode), nameof(HuffmanRoundTrip)])]
     public void Setup()
     {
         _encoder = new HpackEncoder();
@@ -38,21 +38,15 @@ public class HpackBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _decoder.Dispose();
+    public void Cleanup()
+    {
+        _decoder.Dispose();
+        _literalDecoder?.Dispose();
+    }
 
     /// <summary>Encodes the request into a fixed buffer (warm table: mostly indexed, :path and x-request-id literal).</summary>
     [Benchmark]
-    public int Encode()
-    {
-        Span<byte> span = _block;
-        _encoder.TryBeginBlock(span, out int length);
-        foreach ((byte[] name, byte[] value) in Request)
-        {
-            _encoder.TryEncode(name, value, neverIndex: false, span[length..], out int n);
-            length += n;
-        }
-        return length;
-    }
+    public int Encode() => EncodeInto(_encoder, Request);
 
     // The proxy's way since the second HTTP/2 pass: its pseudo-headers through names prepared once (HpackFieldName).
     private static readonly HpackFieldName[] PreparedNames = [HpackFieldName.Method, HpackFieldName.Scheme, HpackFieldName.Authority, HpackFieldName.Path];
@@ -87,6 +81,127 @@ public class HpackBenchmarks
         int length = Encode();
         _decoder.Decode(_block.AsSpan(0, length), endHeaders: true, _sink);
         return _sink.Count;
+    }
+
+    // A response as a proxy writes it back to its client: its own fields plus the upstream's, with
+    // x-envoy-upstream-service-time taking a new small value per response (each one an indexed entry with the same
+    // name, the case that fills the dynamic table with one name and makes a scan of it long).
+    private static readonly (byte[] Name, byte[] Value)[] Response =
+    [
+        (A(":status"), A("200")),
+        (A("server"), A("envoy")),
+        (A("date"), A("Fri, 27 Nov 2026 16:52:22 GMT")),
+        (A("content-type"), A("application/json; charset=utf-8")),
+        (A("content-length"), A("1024")),
+        (A("last-modified"), A("Thu, 26 Nov 2026 20:13:21 GMT")),
+        (A("etag"), A("\"6566-5e1d2c6f8b7a0\"")),
+        (A("cache-control"), A("private, max-age=0")),
+        (A("x-envoy-upstream-service-time"), A("0")),
+    ];
+
+    private static readonly byte[][] ServiceTimes = [.. Enumerable.Range(0, 64).Select(i => A(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))];
+    private int _responseNumber;
+
+    private byte[] _requestLiterals = [];
+    private byte[] _responseLiterals = [];
+    private HpackDecoder _literalDecoder = null!;
+    private byte[] _huffmanDate = [];
+    private byte[] _huffmanUserAgent = [];
+    private byte[] _huffmanPath = [];
+    private readonly byte[] _decoded = new byte[256];
+
+    [GlobalSetup(Targets = [nameof(DecodeRequestLiterals), nameof(DecodeResponseLiterals), nameof(HuffmanDecodeDate), nameof(HuffmanDecodeUserAgent), nameof(HuffmanDecodePath), nameof(EncodeResponse)])]
+    public void SetupLiterals()
+    {
+        Setup();
+        // A zero-size table on the encoder: every field a literal without indexing, Huffman-coded where shorter —
+        // what nginx sends, and what a peer sends for per-request values.
+        var literalEncoder = new HpackEncoder(0);
+        _requestLiterals = EncodeAll(literalEncoder, Request);
+        _responseLiterals = EncodeAll(literalEncoder, Response);
+        _literalDecoder = new HpackDecoder(0);
+        _huffmanDate = HuffmanOf(Response[2].Value);
+        _huffmanUserAgent = HuffmanOf(Request[4].Value);
+        _huffmanPath = HuffmanOf(Request[3].Value);
+        for (int i = 0; i < 256; i++) EncodeResponse();
+    }
+
+    /// <summary>Decodes a request block of Huffman-coded literals (no table use).</summary>
+    [Benchmark]
+    public int DecodeRequestLiterals()
+    {
+        _literalDecoder.Decode(_requestLiterals, endHeaders: true, _sink);
+        return _sink.Count;
+    }
+
+    /// <summary>Decodes an nginx-style response block of Huffman-coded literals (no table use).</summary>
+    [Benchmark]
+    public int DecodeResponseLiterals()
+    {
+        _literalDecoder.Decode(_responseLiterals, endHeaders: true, _sink);
+        return _sink.Count;
+    }
+
+    /// <summary>Encodes the proxy's response on a warm table; the service time changes per response (0..63).</summary>
+    [Benchmark]
+    public int EncodeResponse()
+    {
+        Span<byte> span = _block;
+        _encoder.TryBeginBlock(span, out int length);
+        int last = Response.Length - 1;
+        for (int i = 0; i < last; i++)
+        {
+            _encoder.TryEncode(Response[i].Name, Response[i].Value, neverIndex: false, span[length..], out int n);
+            length += n;
+        }
+        _encoder.TryEncode(Response[last].Name, ServiceTimes[_responseNumber++ & 63], neverIndex: false, span[length..], out int m);
+        return length + m;
+    }
+
+    /// <summary>Huffman decode of a 29-byte HTTP date (22 bytes coded).</summary>
+    [Benchmark]
+    public int HuffmanDecodeDate()
+    {
+        Huffman.Decode(_huffmanDate, _decoded, out int written);
+        return written;
+    }
+
+    /// <summary>Huffman decode of a 41-byte user-agent.</summary>
+    [Benchmark]
+    public int HuffmanDecodeUserAgent()
+    {
+        Huffman.Decode(_huffmanUserAgent, _decoded, out int written);
+        return written;
+    }
+
+    /// <summary>Huffman decode of a 45-byte path with a query.</summary>
+    [Benchmark]
+    public int HuffmanDecodePath()
+    {
+        Huffman.Decode(_huffmanPath, _decoded, out int written);
+        return written;
+    }
+
+    private byte[] EncodeAll(HpackEncoder encoder, (byte[] Name, byte[] Value)[] fields) => _block.AsSpan(0, EncodeInto(encoder, fields)).ToArray();
+
+    /// <summary>One block of <paramref name="fields"/> into <see cref="_block"/>; returns its length.</summary>
+    private int EncodeInto(HpackEncoder encoder, (byte[] Name, byte[] Value)[] fields)
+    {
+        Span<byte> span = _block;
+        encoder.TryBeginBlock(span, out int length);
+        foreach ((byte[] name, byte[] value) in fields)
+        {
+            encoder.TryEncode(name, value, neverIndex: false, span[length..], out int n);
+            length += n;
+        }
+        return length;
+    }
+
+    private static byte[] HuffmanOf(byte[] raw)
+    {
+        byte[] encoded = new byte[Huffman.GetEncodedLength(raw)];
+        Huffman.Encode(raw, encoded);
+        return encoded;
     }
 
     /// <summary>Huffman decode of a 40-byte value on its own.</summary>

@@ -4,6 +4,7 @@ namespace Sidecar.Core.Hpack;
 /// The dynamic table (RFC 7541 §2.3.2, §4): entry bytes live in one ring buffer and entry descriptors in a second
 /// ring, both sized once for the largest allowed table, so adding and evicting never allocates. An entry's bytes may
 /// wrap around the end of the ring; readers that need a contiguous span copy those rare ones into their scratch.
+/// A hashed table (the encoder's) also keeps a hash index for lookups by content in O(1): see <see cref="FindName"/>.
 /// </summary>
 internal sealed class HpackDynamicTable
 {
@@ -17,6 +18,10 @@ internal sealed class HpackDynamicTable
         public int ValueLength;
         public uint NameHash;
         public uint ValueHash;
+        /// <summary>Insertion number of the next older entry in this entry's name bucket (hashed tables).</summary>
+        public uint OlderSameName;
+        /// <summary>Insertion number of the next older entry in this entry's (name, value) bucket (hashed tables).</summary>
+        public uint OlderSameField;
     }
 
     private byte[] _data;
@@ -26,6 +31,15 @@ internal sealed class HpackDynamicTable
     private int _dataLength;     // bytes in use, from _dataStart
     private readonly bool _hashed;
 
+    // The hash index (hashed tables only). Every entry gets an insertion number (1, 2, ... wrapping); a bucket holds
+    // the number of its newest entry and each entry the number of the next older one in the same bucket. Eviction
+    // (always of the oldest) needs no bookkeeping: an insertion number is live while it is among the last Count, and
+    // a chain walked from the newest end can stop at the first dead link, since all after it are older still.
+    private uint _inserted;
+    private uint[] _nameBuckets = [];
+    private uint[] _fieldBuckets = [];
+    private int _bucketShift;
+
     /// <param name="hashed">Keep name and value hashes per entry: only an encoder searches the table by content; a
     /// decoder addresses it by index, and hashing every field a peer indexes would be wasted work on its read loop.</param>
     public HpackDynamicTable(int capacity, int maxSize, bool hashed)
@@ -34,6 +48,7 @@ internal sealed class HpackDynamicTable
         _entries = new Entry[capacity / EntryOverhead + 1];
         MaxSize = maxSize;
         _hashed = hashed;
+        if (hashed) AllocateBuckets(_entries.Length);
     }
 
     /// <summary>Number of entries (index 1 is the newest, RFC 7541 §2.3.3).</summary>
@@ -63,10 +78,10 @@ internal sealed class HpackDynamicTable
     /// <paramref name="name"/> and <paramref name="value"/> must not point into this table (callers copy first).
     /// </summary>
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName) =>
-        Add(name, value, lowerCaseName, _hashed ? HpackHash.OfLowerCase(name) : 0);
+        Add(name, value, lowerCaseName, _hashed ? HpackHash.OfLowerCase(name) : 0, _hashed ? HpackHash.Of(value) : 0);
 
-    /// <summary><see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool)"/> with the name's lower-case hash already known.</summary>
-    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName, uint nameHash)
+    /// <summary><see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool)"/> with the name's lower-case hash and the value's hash already known.</summary>
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName, uint nameHash, uint valueHash)
     {
         long size = (long)name.Length + value.Length + EntryOverhead;
         if (size > MaxSize)
@@ -76,13 +91,13 @@ internal sealed class HpackDynamicTable
         }
         while (Size + size > MaxSize) EvictOldest();
         int offset = (_dataStart + _dataLength) % _data.Length;
+        CopyIn(name, offset);
         if (lowerCaseName)
         {
-            for (int i = 0; i < name.Length; i++) _data[(offset + i) % _data.Length] = AsciiLower(name[i]);
-        }
-        else
-        {
-            CopyIn(name, offset);
+            // In the ring's one or two segments, rather than a modulo per byte.
+            int head = Math.Min(name.Length, _data.Length - offset);
+            LowerInPlace(_data.AsSpan(offset, head));
+            LowerInPlace(_data.AsSpan(0, name.Length - head));
         }
         CopyIn(value, (offset + name.Length) % _data.Length);
         _dataLength += name.Length + value.Length;
@@ -93,10 +108,103 @@ internal sealed class HpackDynamicTable
             NameLength = name.Length,
             ValueLength = value.Length,
             NameHash = nameHash,
-            ValueHash = _hashed ? HpackHash.Of(value) : 0,
+            ValueHash = valueHash,
         };
         Count++;
         Size += (int)size;
+        if (_hashed) Link(ref _entries[_newest]);
+    }
+
+    /// <summary>
+    /// Index (1 = newest) of the newest entry whose name equals <paramref name="name"/> ignoring ASCII case, or 0.
+    /// Hashed tables only; <paramref name="nameHash"/> is <see cref="HpackHash.OfLowerCase"/> of the name.
+    /// </summary>
+    public int FindName(ReadOnlySpan<byte> name, uint nameHash)
+    {
+        int previous = 0;
+        for (uint number = _nameBuckets[Bucket(nameHash)]; ; )
+        {
+            int index = LiveIndex(number, previous);
+            if (index == 0) return 0;
+            ref readonly Entry entry = ref Get(index);
+            if (entry.NameHash == nameHash && BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) return index;
+            number = entry.OlderSameName;
+            previous = index;
+        }
+    }
+
+    /// <summary>Index of the newest entry equal to name (ignoring ASCII case) and value (exactly), or 0. Hashed tables only.</summary>
+    public int FindField(ReadOnlySpan<byte> name, uint nameHash, ReadOnlySpan<byte> value, uint valueHash)
+    {
+        int previous = 0;
+        for (uint number = _fieldBuckets[Bucket(FieldHash(nameHash, valueHash))]; ; )
+        {
+            int index = LiveIndex(number, previous);
+            if (index == 0) return 0;
+            ref readonly Entry entry = ref Get(index);
+            if (entry.NameHash == nameHash && entry.ValueHash == valueHash && entry.ValueLength == value.Length
+                && BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)
+                && BytesEqual(ValueOffset(entry), entry.ValueLength, value, ignoreCase: false))
+            {
+                return index;
+            }
+            number = entry.OlderSameField;
+            previous = index;
+        }
+    }
+
+    /// <summary>
+    /// The index of the entry with insertion number <paramref name="number"/> if it is still in the table and older
+    /// than the one at <paramref name="previous"/>, else 0. The second condition ends every walk: after 2^32
+    /// insertions a stale link could name a live slot again, and content is compared anyway, but a walk must not cycle.
+    /// </summary>
+    private int LiveIndex(uint number, int previous)
+    {
+        uint age = _inserted - number; // 0 for the newest entry
+        if (age >= (uint)Count) return 0;
+        int index = (int)age + 1;
+        return index > previous ? index : 0;
+    }
+
+    private void Link(ref Entry entry)
+    {
+        _inserted++;
+        ref uint nameHead = ref _nameBuckets[Bucket(entry.NameHash)];
+        entry.OlderSameName = nameHead;
+        nameHead = _inserted;
+        ref uint fieldHead = ref _fieldBuckets[Bucket(FieldHash(entry.NameHash, entry.ValueHash))];
+        entry.OlderSameField = fieldHead;
+        fieldHead = _inserted;
+    }
+
+    private static uint FieldHash(uint nameHash, uint valueHash) => (nameHash * 0x9E3779B1u) ^ valueHash;
+
+    /// <summary>Fibonacci hashing: the top bits of hash × 2^32/φ, so a bucket depends on all bits of the hash.</summary>
+    private int Bucket(uint hash) => (int)((hash * 0x9E3779B1u) >> _bucketShift);
+
+    /// <summary>
+    /// At least one bucket per entry the table can hold (a power of two, at least 16): real entries are larger than
+    /// the 32-byte minimum, so chains stay short. 2 KiB for the default 4096-byte table.
+    /// </summary>
+    private void AllocateBuckets(int entryCapacity)
+    {
+        int bits = Math.Max(4, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)entryCapacity - 1));
+        _nameBuckets = new uint[1 << bits];
+        _fieldBuckets = new uint[1 << bits];
+        _bucketShift = 32 - bits;
+    }
+
+    /// <summary>Re-links the live entries oldest first into fresh buckets (after Grow, or when numbers could be stale).</summary>
+    private void Relink()
+    {
+        AllocateBuckets(_entries.Length);
+        _inserted = 0;
+        int count = Count;
+        for (int index = count; index >= 1; index--)
+        {
+            // Link numbers entries 1..count in insertion order; LiveIndex then maps number n to index count - n + 1.
+            Link(ref _entries[SlotOf(index)]);
+        }
     }
 
     /// <summary>Contiguous view of [offset, offset+length) when it does not wrap; otherwise a copy in <paramref name="scratch"/>.</summary>
@@ -123,7 +231,14 @@ internal sealed class HpackDynamicTable
     private static bool Equal(ReadOnlySpan<byte> stored, ReadOnlySpan<byte> other, bool ignoreCase) =>
         ignoreCase ? System.Text.Ascii.EqualsIgnoreCase(stored, other) : stored.SequenceEqual(other);
 
-    private static byte AsciiLower(byte b) => (uint)(b - 'A') <= 'Z' - 'A' ? (byte)(b | 0x20) : b;
+    /// <summary>ASCII letters to lower case; other bytes (invalid in names, the caller validates) stay as they are.</summary>
+    private static void LowerInPlace(Span<byte> bytes)
+    {
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if ((uint)(bytes[i] - 'A') <= 'Z' - 'A') bytes[i] |= 0x20;
+        }
+    }
 
     private int SlotOf(int index)
     {
@@ -177,5 +292,6 @@ internal sealed class HpackDynamicTable
         _newest = Count - 1;
         _dataStart = 0;
         _dataLength = written;
+        if (_hashed) Relink();
     }
 }

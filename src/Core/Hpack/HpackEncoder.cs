@@ -154,9 +154,11 @@ public sealed class HpackEncoder
         // A static name is preferred as the name reference, so the dynamic table matters for it only through a full
         // match — impossible when the field is sent never-indexed or its name is one the table never receives.
         int dynamicName = 0;
+        uint valueHash = 0;
+        bool valueHashed = false;
         int dynamicFull = staticName != 0 && (neverIndex || HpackIndexingPolicy.IsNeverIndexedName(staticName))
             ? 0
-            : FindDynamic(name, value, nameHash, neverIndex, out dynamicName);
+            : FindDynamic(name, value, nameHash, neverIndex, out dynamicName, ref valueHash, ref valueHashed);
         if (dynamicFull != 0) return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
 
         HpackLiteralKind kind = neverIndex ? HpackLiteralKind.NeverIndexed : HpackIndexingPolicy.Choose(name, value, staticName, _table.MaxSize);
@@ -176,7 +178,7 @@ public sealed class HpackEncoder
         }
         if (!TryWriteString(value, lowerCase: false, destination[pos..], out int v)) return false;
         pos += v;
-        if (kind == HpackLiteralKind.Incremental) _table.Add(name, value, lowerCaseName: true, nameHash);
+        if (kind == HpackLiteralKind.Incremental) _table.Add(name, value, lowerCaseName: true, nameHash, valueHashed ? valueHash : HpackHash.Of(value));
         written = pos;
         return true;
     }
@@ -211,36 +213,19 @@ public sealed class HpackEncoder
         return true;
     }
 
-    /// <summary>Newest-first scan of the dynamic table (at most MaxSize/32 entries); hashes filter before bytes are compared.</summary>
-    private int FindDynamic(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint nameHash, bool nameOnly, out int nameIndex)
+    /// <summary>
+    /// Looks the field up in the dynamic table's hash index: the name first (newest entry with it, for a name
+    /// reference), then — only if the name is there at all and a full match is wanted — name and value together.
+    /// The value is hashed only in that case; the hash is kept for <see cref="HpackDynamicTable.Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool, uint, uint)"/>.
+    /// </summary>
+    private int FindDynamic(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint nameHash, bool nameOnly, out int nameIndex, ref uint valueHash, ref bool valueHashed)
     {
         nameIndex = 0;
         if (_table.Count == 0) return 0;
-        uint valueHash = 0;
-        bool valueHashed = false;
-        for (int i = 1; i <= _table.Count; i++)
-        {
-            ref readonly HpackDynamicTable.Entry entry = ref _table.Get(i);
-            if (entry.NameHash != nameHash) continue;
-            // The value's length and hash are checked before the name's bytes: a name that repeats with many
-            // values (x-envoy-upstream-service-time: 0, 1, 2, ...) fills the table with entries of that name,
-            // and once one of them gave the name index only a full match is still of interest.
-            bool valueMayMatch = !nameOnly && entry.ValueLength == value.Length;
-            if (valueMayMatch)
-            {
-                if (!valueHashed)
-                {
-                    // Hashed only once a name hash matched: most fields (per-request values) stop before.
-                    valueHash = HpackHash.Of(value);
-                    valueHashed = true;
-                }
-                valueMayMatch = entry.ValueHash == valueHash;
-            }
-            if (nameIndex != 0 && !valueMayMatch) continue;
-            if (!_table.BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)) continue;
-            if (nameIndex == 0) nameIndex = i;
-            if (valueMayMatch && _table.BytesEqual(_table.ValueOffset(entry), entry.ValueLength, value, ignoreCase: false)) return i;
-        }
-        return 0;
+        nameIndex = _table.FindName(name, nameHash);
+        if (nameIndex == 0 || nameOnly) return 0;
+        valueHash = HpackHash.Of(value);
+        valueHashed = true;
+        return _table.FindField(name, nameHash, value, valueHash);
     }
 }
