@@ -36,9 +36,22 @@ internal sealed partial class Http1ProxySession
         clock.BeginTry(retry is not null ? retry.PerTryTimeout : TimeSpan.Zero);
         try
         {
-            if (!bodiless && !await SendBodyAsDataAsync(connection, up))
+            if (!bodiless)
             {
-                return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.UpstreamConnectionTermination, false, false, false, false);
+                // While the body is read the clock bounds a client that stops sending (and a stream duration); it
+                // cancels the read of the client's pipe.
+                clock.StartWait(_in);
+                bool sent = await SendBodyAsDataAsync(connection, up);
+                DeadlineExpiry expired = clock.EndWait();
+                if (expired != DeadlineExpiry.None)
+                {
+                    ProxyError timeout = expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout;
+                    return new AttemptOutcome(timeout, false, false, false, false);
+                }
+                if (!sent)
+                {
+                    return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.UpstreamConnectionTermination, false, false, false, false);
+                }
             }
             // The whole body is sent before the head is awaited, so the request is complete here: what is left of the
             // route timeout (from the end of the request) and this try's per_try_timeout is a field the upstream
@@ -95,6 +108,13 @@ internal sealed partial class Http1ProxySession
         {
             ReadResult r = await _in.ReadAsync();
             ReadOnlySequence<byte> buffer = r.Buffer;
+            if (r.IsCanceled)
+            {
+                _in.AdvanceTo(buffer.Start);
+                // The request's clock expired (see AttemptHttp2Async); any other cancel is stray: read on.
+                if (_adjust.Clock.WaitExpired) return false;
+                continue;
+            }
             _adjust.Clock.BodyProgress();
             if (_request.Framing == BodyFraming.ContentLength)
             {

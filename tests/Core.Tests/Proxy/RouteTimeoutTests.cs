@@ -94,11 +94,15 @@ public sealed class RouteTimeoutTests
         Assert.EndsWith("too big", r);
     }
 
-    [Fact]
-    public async Task Http1ClientThatStopsSendingItsBodyGets408AfterTheIdleTimeout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Http1ClientThatStopsSendingItsBodyGets408AfterTheIdleTimeout(bool http2Cluster)
     {
         using var backend = new BodyReadingBackend(_ => BackendAnswer.AfterBody);
-        await using var proxy = await ProxyHarness.StartAsync(Model(backend.Port, RouteTimeout, idle: TimeSpan.FromMilliseconds(500)));
+        using var h2Backend = new BlockingH2Backend();
+        BootstrapModel model = Model(http2Cluster ? h2Backend.Port : backend.Port, RouteTimeout, idle: TimeSpan.FromMilliseconds(500));
+        await using var proxy = await ProxyHarness.StartAsync(http2Cluster ? h2Backend.Model(model) : model);
         var sw = Stopwatch.StartNew();
         // Three of ten bytes, then silence: neither the route timeout (never started) nor anything else would end it.
         (string r, double ms) = await TrickleClient.PostAsync(proxy.EndPoint, BodyBytes, 3, Gap);
