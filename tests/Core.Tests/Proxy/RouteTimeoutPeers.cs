@@ -140,19 +140,21 @@ internal static class TrickleClient
         byte[] buf = new byte[8192];
         // An early answer may arrive while we are still sending: read concurrently.
         Task<int> firstRead = socket.ReceiveAsync(buf, SocketFlags.None);
+        // When the last byte went out (the head, if none did): a loaded machine may stretch the gaps, so time from it.
+        long last = Stopwatch.GetTimestamp();
         for (int i = 0; i < sent && !firstRead.IsCompleted; i++)
         {
             await Task.Delay(gap);
             try
             {
                 await socket.SendAsync("x"u8.ToArray());
+                last = Stopwatch.GetTimestamp();
             }
             catch (SocketException)
             {
                 break;   // the proxy answered and closed
             }
         }
-        long last = Stopwatch.GetTimestamp();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         int n = await firstRead.WaitAsync(timeout.Token);
         while (n > 0)
