@@ -38,12 +38,14 @@ internal sealed partial class Http1ProxySession
             Write(upstream, buffer.Slice(0, take));
             _requestRemaining -= take;
             _in.AdvanceTo(buffer.GetPosition(take));
+            if (_requestRemaining == 0) _adjust.Clock.RequestComplete();
             return (_requestRemaining == 0, true);
         }
         var reader = new SequenceReader<byte>(buffer);
         ChunkStep step = CopyChunks(ref reader, ref _requestChunks, ref _requestTrailerStarted, upstream, reencode: true, ref _requestBodyBytes, Hcm.MaxRequestBodyBytes);
         _in.AdvanceTo(reader.Position);
         _requestBodyTooLarge = step == ChunkStep.TooLarge;
+        if (step == ChunkStep.Done) _adjust.Clock.RequestComplete();
         return (step == ChunkStep.Done, step is not (ChunkStep.Error or ChunkStep.TooLarge));
     }
 
@@ -64,6 +66,7 @@ internal sealed partial class Http1ProxySession
                     if (TimedOut || _stopPump) return false;
                     continue;
                 }
+                _adjust.Clock.BodyProgress();
                 bool done;
                 if (_request.Framing == BodyFraming.ContentLength)
                 {
@@ -87,6 +90,8 @@ internal sealed partial class Http1ProxySession
                     if (step is ChunkStep.Error or ChunkStep.TooLarge) return false;
                     done = step == ChunkStep.Done;
                 }
+                // The request is complete once its last byte is read (Envoy's end of stream), not when the upstream took it.
+                if (done) _adjust.Clock.RequestComplete();
                 FlushResult f = await upstream.FlushAsync();
                 if (done) return true;
                 if (f.IsCompleted || f.IsCanceled) return false;

@@ -99,6 +99,8 @@ internal sealed partial class Http1ProxySession
         _activeUpstream = upstream;
         bool reusable = false;
         upstream.Endpoint.BeginRequest();
+        // Envoy starts a try's per_try_timeout when its connection is ready (or the request complete, if later).
+        _adjust.Clock.BeginTry(retry is not null ? retry.PerTryTimeout : TimeSpan.Zero);
         ValueTask<bool> bodyPump = default;
         bool pumping = false;
         bool pumpAwaited = false;
@@ -143,15 +145,16 @@ internal sealed partial class Http1ProxySession
                 pumping = true;
             }
 
-            // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated)
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
+            // :: Step 4 — response head (1xx interim responses are passed through, except 100 which we generated).
+            // The request's clock bounds the wait: route timeout from the end of the request (the pump marks it when a
+            // body is still streaming), per_try_timeout from this try, stream_idle_timeout while the client is sending.
             PipeReader upstreamInput = upstream.Input;
+            _adjust.Clock.StartWait(upstreamInput);
             while (true)
             {
                 // Read in this method rather than a nested async one: the wait for the response is the one every
                 // request suspends on, and each extra async level costs a box, a registration and a resume.
                 _response.Reset();
-                Arm(timeout, upstreamInput, null);
                 UpstreamHeadStatus hs;
                 do
                 {
@@ -169,9 +172,9 @@ internal sealed partial class Http1ProxySession
                     hs = ParseResponseHead(upstreamInput, read);
                 }
                 while (hs == UpstreamHeadStatus.Pending);
-                Disarm();
                 if (hs != UpstreamHeadStatus.Ok)
                 {
+                    DeadlineExpiry expired = _adjust.Clock.EndWait();
                     if (pumping)
                     {
                         upstream.Abort();
@@ -182,14 +185,16 @@ internal sealed partial class Http1ProxySession
                     if (_requestBodyTooLarge) return new AttemptOutcome(ProxyError.RequestBodyTooLarge, false, false, false, false);
                     ProxyError e = hs switch
                     {
-                        UpstreamHeadStatus.Timeout => ProxyError.UpstreamRequestTimeout,
+                        UpstreamHeadStatus.Timeout => expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout,
                         UpstreamHeadStatus.Malformed => ProxyError.UpstreamProtocolError,
                         _ => ProxyError.UpstreamConnectionTermination,
                     };
-                    if (hs == UpstreamHeadStatus.Timeout) cluster.Stats.UpstreamRqTimeout.Increment();
+                    if (e == ProxyError.UpstreamRequestTimeout) cluster.Stats.UpstreamRqTimeout.Increment();
                     // A reused keep-alive connection closed by the peer before answering is replayed once, like Envoy.
                     bool staleRetry = hs == UpstreamHeadStatus.Closed && upstream.Reused && !pumping && _request.Framing == BodyFraming.None;
-                    AttemptOutcome o = Failed(e, upstream, canRetry || staleRetry, staleRetry ? null : retry);
+                    // Only a try's own timeout is retried: the route timeout and a stream duration end the request.
+                    bool mayRetry = hs == UpstreamHeadStatus.Timeout ? canRetry && expired == DeadlineExpiry.PerTryTimeout : canRetry;
+                    AttemptOutcome o = Failed(e, upstream, mayRetry || staleRetry, staleRetry ? null : retry);
                     return o with { RequestBodyConsumed = bodyDone && !pumping };
                 }
                 int status = _response.StatusCode;
@@ -199,6 +204,7 @@ internal sealed partial class Http1ProxySession
                     if (status != 100 && _request.Version == Http1Version.Http11) await ForwardInterimAsync();
                     continue;
                 }
+                _adjust.Clock.EndWait();
                 break;
             }
 
@@ -260,6 +266,7 @@ internal sealed partial class Http1ProxySession
         }
         finally
         {
+            _adjust.Clock.EndWait();
             Disarm();
             ReleaseHeldResponse();
             if (pumping && !pumpAwaited)
@@ -319,7 +326,7 @@ internal sealed partial class Http1ProxySession
         if (r.IsCanceled)
         {
             input.AdvanceTo(buffer.Start);
-            return TimedOut ? UpstreamHeadStatus.Timeout : UpstreamHeadStatus.Pending;
+            return _adjust.Clock.WaitExpired ? UpstreamHeadStatus.Timeout : UpstreamHeadStatus.Pending;
         }
         var reader = new SequenceReader<byte>(buffer);
         Http1ParseStatus status = Http1HeadParser.ParseResponse(ref reader, _response, Http1Limits.Default, out _);

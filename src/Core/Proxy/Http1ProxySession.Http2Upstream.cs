@@ -32,24 +32,44 @@ internal sealed partial class Http1ProxySession
         Http2Fields.RequestFromHttp1(connection.Output.Encoder, block, _request, route, vhost, action, _chain, _clientAddress, _adjust);
         connection.EndRequestHeaders(up, endStream: bodiless);
         endpoint!.BeginRequest();
+        ResponseDeadline clock = _adjust.Clock;
+        clock.BeginTry(retry is not null ? retry.PerTryTimeout : TimeSpan.Zero);
         try
         {
-            if (!bodiless && !await SendBodyAsDataAsync(connection, up))
+            if (!bodiless)
             {
-                return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.UpstreamConnectionTermination, false, false, false, false);
+                // While the body is read the clock bounds a client that stops sending (and a stream duration); it
+                // cancels the read of the client's pipe.
+                clock.StartWait(_in);
+                bool sent = await SendBodyAsDataAsync(connection, up);
+                DeadlineExpiry expired = clock.EndWait();
+                if (expired != DeadlineExpiry.None)
+                {
+                    ProxyError timeout = expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout;
+                    return new AttemptOutcome(timeout, false, false, false, false);
+                }
+                if (!sent)
+                {
+                    return new AttemptOutcome(_requestBodyTooLarge ? ProxyError.RequestBodyTooLarge : ProxyError.UpstreamConnectionTermination, false, false, false, false);
+                }
             }
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
-            // The deadline is a field the upstream connection's heartbeat reads: no timer per request.
-            up.ArmHeadTimeout(timeout);
+            // The whole body is sent before the head is awaited, so the request is complete here: what is left of the
+            // route timeout (from the end of the request) and this try's per_try_timeout is a field the upstream
+            // connection's heartbeat reads, no timer per request.
+            clock.RequestComplete();
+            up.ArmHeadTimeout(clock.Remaining(Environment.TickCount64));
             await up.HeadSignal.WaitAsync();
             up.DisarmHeadTimeout();
             if (!up.HeadReceived)
             {
                 bool timedOut = up.HeadTimedOut && !up.IsReset;
                 if (timedOut) cluster.Stats.UpstreamRqTimeout.Increment();
+                // Only a try's own timeout is retried: the route timeout and a stream duration end the request.
+                bool retryTimeout = timedOut && clock.NoteExpired(Environment.TickCount64) == DeadlineExpiry.PerTryTimeout;
                 up.Cancel();
                 ProxyError e = timedOut ? ProxyError.UpstreamRequestTimeout : ProxyError.UpstreamConnectionTermination;
-                return new AttemptOutcome(e, false, canRetry && bodiless && (up.Refused || retry is not null), false, true);
+                bool retryable = timedOut ? retryTimeout : up.Refused || retry is not null;
+                return new AttemptOutcome(e, false, canRetry && bodiless && retryable, false, true);
             }
             Http2Head response = up.Head;
             cluster.Stats.CountResponse(response.StatusCode);
@@ -88,6 +108,14 @@ internal sealed partial class Http1ProxySession
         {
             ReadResult r = await _in.ReadAsync();
             ReadOnlySequence<byte> buffer = r.Buffer;
+            if (r.IsCanceled)
+            {
+                _in.AdvanceTo(buffer.Start);
+                // The request's clock expired (see AttemptHttp2Async); any other cancel is stray: read on.
+                if (_adjust.Clock.WaitExpired) return false;
+                continue;
+            }
+            _adjust.Clock.BodyProgress();
             if (_request.Framing == BodyFraming.ContentLength)
             {
                 long take = Math.Min(buffer.Length, remaining);

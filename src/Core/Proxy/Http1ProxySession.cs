@@ -263,6 +263,9 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         // :: Step 3 — upgrades and CONNECT as the route allows them, then forward upstream
         RouteActionModel action = route.Action!;
         _adjust.ResolveDeadline(action, _request);
+        // The route timeout starts when the request is complete: now for a bodyless one, else when its body has been read.
+        // Meanwhile the route's idle_timeout (else stream_idle_timeout) bounds a client that stops sending it.
+        _adjust.StartClock(action.IdleTimeout > TimeSpan.Zero ? action.IdleTimeout : Hcm.StreamIdleTimeout, requestComplete: _request.Framing == BodyFraming.None);
         _forwardUpgrade = false;
         if (_request.IsConnect)
         {
@@ -354,6 +357,9 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
 
     public void OnHeartbeat(long nowMs)
     {
+        // The response-head clock has its own claim and cancels the upstream read itself (see ResponseDeadline); it
+        // runs beside the deadline below.
+        _adjust.Clock.TryExpire(nowMs);
         long generation = Volatile.Read(ref _armGeneration);
         long deadline = Volatile.Read(ref _deadline);
         if (nowMs < deadline) return;

@@ -35,6 +35,8 @@ public enum ProxyError : byte
     RequestBodyTooLarge,
     /// <summary>URX: retries were exhausted.</summary>
     UpstreamRetryLimitExceeded,
+    /// <summary>SI: the client stopped sending its request body for stream_idle_timeout before a response head (408).</summary>
+    StreamIdleTimeout,
 }
 
 public static class ResponseFlags
@@ -52,6 +54,7 @@ public static class ResponseFlags
         ProxyError.UpstreamRequestTimeout => "UT"u8,
         ProxyError.DownstreamConnectionTermination => "DC"u8,
         ProxyError.UpstreamRetryLimitExceeded => "URX"u8,
+        ProxyError.StreamIdleTimeout => "SI"u8,
         ProxyError.RequestHeadersTimeout => "DPE"u8,
         ProxyError.BadRequest => "DPE"u8,
         ProxyError.RequestBodyTooLarge => "DPE"u8,

@@ -7,7 +7,7 @@ namespace Sidecar.Core.Proxy;
 /// <summary>
 /// What the connection manager decides about one request before and after routing, kept beside the received head
 /// (which stays as received): the normalized path (routing and forwarding both use it), whether the request is gRPC,
-/// the deadline for the upstream's answer (route timeout or grpc-timeout), and the connection's client certificate for
+/// the deadlines for the upstream's answer (route timeout, grpc-timeout) and their clock, and the connection's client certificate for
 /// x-forwarded-client-cert. One instance per HTTP/1.1 connection or pooled HTTP/2 stream, reset per request, so the
 /// steady state allocates nothing (the path scratch is pooled and only rented when a path needs rewriting).
 /// </summary>
@@ -29,6 +29,15 @@ internal sealed class RequestAdjustments : IDisposable
     /// <summary>The deadline is the stream duration taken from grpc-timeout: its expiry means DEADLINE_EXCEEDED.</summary>
     public bool DeadlineIsStreamDuration { get; private set; }
 
+    /// <summary>The router's timeout (route timeout, or max_grpc_timeout's value): runs from the end of the request.</summary>
+    public TimeSpan RouteTimeout { get; private set; }
+
+    /// <summary>The stream duration from grpc-timeout (zero = none): runs from the request head.</summary>
+    public TimeSpan StreamDuration { get; private set; }
+
+    /// <summary>The running clock of these deadlines for the current request (see <see cref="StartClock"/>).</summary>
+    public ResponseDeadline Clock { get; } = new();
+
     /// <summary>Starts a request: applies the connection manager's path options and notes whether it is gRPC.</summary>
     public PathNormalizeResult Begin<TRequest>(TRequest request, PathNormalization options)
         where TRequest : IRequestView, allows ref struct
@@ -37,6 +46,8 @@ internal sealed class RequestAdjustments : IDisposable
         IsGrpc = contentType >= 0 && GrpcTimeout.IsGrpcContentType(request.GetHeaderValue(contentType));
         Deadline = TimeSpan.Zero;
         DeadlineIsStreamDuration = false;
+        RouteTimeout = TimeSpan.Zero;
+        StreamDuration = TimeSpan.Zero;
         // CONNECT's authority-form target (RFC 9112 §3.2.3) is no path: Envoy normalizes only a :path.
         ReadOnlySpan<byte> target = request.PathAndQuery;
         if (target.Length > 0 && target[0] != (byte)'/' && request.Method.SequenceEqual("CONNECT"u8))
@@ -63,12 +74,26 @@ internal sealed class RequestAdjustments : IDisposable
         {
             Deadline = action.Timeout;
             DeadlineIsStreamDuration = false;
+            RouteTimeout = action.Timeout;
+            StreamDuration = TimeSpan.Zero;
             return;
         }
         int index = IndexOf(request, "grpc-timeout"u8);
         Deadline = GrpcTimeout.Deadline(action, IsGrpc, index >= 0, index >= 0 ? request.GetHeaderValue(index) : default, out bool streamDuration);
         DeadlineIsStreamDuration = streamDuration;
+        // A stream duration is the shorter of the two; the route timeout (longer, or none) still applies beside it,
+        // from a later start (Envoy: the connection manager's stream timer and the router's timer are separate).
+        RouteTimeout = streamDuration ? action.Timeout : Deadline;
+        StreamDuration = streamDuration ? Deadline : TimeSpan.Zero;
     }
+
+    /// <summary>
+    /// Starts <see cref="Clock"/> for the routed request: <paramref name="requestComplete"/> when nothing follows the head
+    /// (the route timeout starts at once), else the body's reader calls <see cref="ResponseDeadline.RequestComplete"/>.
+    /// <paramref name="stallTimeout"/> (stream_idle_timeout) bounds the gaps between request-body reads meanwhile.
+    /// </summary>
+    public void StartClock(TimeSpan stallTimeout, bool requestComplete) =>
+        Clock.BeginRequest(RouteTimeout, StreamDuration, stallTimeout, requestComplete);
 
     /// <summary>What to do with x-forwarded-client-cert on this request under <paramref name="hcm"/>'s settings.</summary>
     public XfccAction Xfcc(HttpConnectionManagerModel hcm) => ClientCertHeader.Decide(hcm.ForwardClientCert, ClientCert);

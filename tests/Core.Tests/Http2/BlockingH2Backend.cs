@@ -33,6 +33,8 @@ internal sealed class BlockingH2Backend : IDisposable
 
     public int Port { get; }
     public volatile bool AnswerPings;
+    /// <summary>Cleared: complete requests are counted but never answered (an upstream that hangs).</summary>
+    public volatile bool AnswerRequests = true;
     /// <summary>Connections accepted so far.</summary>
     public int Connections;
     /// <summary>Connections the client closed (EOF or reset seen by the backend).</summary>
@@ -128,6 +130,11 @@ internal sealed class BlockingH2Backend : IDisposable
                     {
                         // END_STREAM on HEADERS or DATA: the request is complete.
                         Interlocked.Increment(ref Requests);
+                        if (!AnswerRequests)
+                        {
+                            at += 9 + length;
+                            continue;
+                        }
                         BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(5), stream);
                         BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(dataAt + 5), stream);
                         s.Send(reply);

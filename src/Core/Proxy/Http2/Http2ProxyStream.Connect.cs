@@ -142,7 +142,7 @@ internal sealed partial class Http2ProxyStream
             _activeUpstream = upstream;
             Http2ToHttp1.WriteWebSocketUpgrade(upstream.Output, Head, route, vhost, action, Chain, _connection.ClientAddress, _adjust);
             await upstream.Output.FlushAsync();
-            ProxyError headError = await ReadHttp1ResponseHeadAsync(upstream, action.Timeout, allowSwitch: true);
+            ProxyError headError = await ReadHttp1ResponseHeadAsync(upstream, allowSwitch: true);
             if (headError != ProxyError.None) return await ReplyLocalAsync(headError);
             int code = _response.StatusCode;
             cluster.Stats.CountResponse(code);

@@ -16,7 +16,7 @@ internal sealed partial class Http2ProxyStream
     private async ValueTask<bool> ReplyGrpcLocalAsync(ProxyError error)
     {
         int httpStatus = LocalReply.StatusCode(error, Http1Error.None);
-        bool deadline = error == ProxyError.UpstreamRequestTimeout && _adjust.DeadlineIsStreamDuration;
+        bool deadline = error == ProxyError.UpstreamRequestTimeout && _adjust.Clock.Expired == DeadlineExpiry.StreamDuration;
         int grpcStatus = deadline ? 4 : GrpcStatusOf(httpStatus);
         ReadOnlySpan<byte> message = deadline ? "downstream duration timeout"u8 : LocalReply.BodyOf(error, Http1Error.None);
         Chain.Stats.CountResponse(200);

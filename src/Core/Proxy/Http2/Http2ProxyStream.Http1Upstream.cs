@@ -31,6 +31,8 @@ internal sealed partial class Http2ProxyStream
         _activeUpstream = upstream;
         bool reusable = false;
         upstream.Endpoint.BeginRequest();
+        // Envoy starts a try's per_try_timeout when its connection is ready (or the request complete, if later).
+        _adjust.Clock.BeginTry(retry is not null ? retry.PerTryTimeout : TimeSpan.Zero);
         bool hasBody = !(EndStreamReceived && InboundDataBytes == 0);
         bool chunked = hasBody && Head.ContentLength < 0;
         ValueTask<bool> pump = default;
@@ -58,20 +60,22 @@ internal sealed partial class Http2ProxyStream
                 }
             }
 
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
-            ProxyError headError = await ReadHttp1ResponseHeadAsync(upstream, timeout);
+            ProxyError headError = await ReadHttp1ResponseHeadAsync(upstream);
             if (headError != ProxyError.None)
             {
                 upstream.Abort();
                 if (!pumpAwaited)
                 {
                     pumpAwaited = true;
+                    if (!pump.IsCompleted) StopBodyPump();
                     await pump;
                 }
                 if (headError == ProxyError.UpstreamRequestTimeout) cluster.Stats.UpstreamRqTimeout.Increment();
                 // A reused keep-alive connection closed before answering is replayed once, like Envoy.
                 bool stale = headError == ProxyError.UpstreamConnectionTermination && upstream.Reused && !hasBody;
-                return new Outcome(headError, (CanRetry(retry, headError) && !hasBody) || stale, false);
+                // Only a try's own timeout is retried: the route timeout and a stream duration end the request.
+                bool retryable = CanRetry(retry, headError) && (headError != ProxyError.UpstreamRequestTimeout || _adjust.Clock.Expired == DeadlineExpiry.PerTryTimeout);
+                return new Outcome(headError, (retryable && !hasBody) || stale, false);
             }
             int code = _response.StatusCode;
             cluster.Stats.CountResponse(code);
@@ -90,6 +94,7 @@ internal sealed partial class Http2ProxyStream
                 pumpAwaited = true;
                 // The response is complete; a request body still arriving is not waited for.
                 if (!pump.IsCompleted) upstream.Abort();
+                if (!pump.IsCompleted) StopBodyPump();
                 bodySent = await pump;
             }
             if (!ok)
@@ -106,6 +111,7 @@ internal sealed partial class Http2ProxyStream
             if (!pumpAwaited)
             {
                 upstream.Abort();
+                if (!pump.IsCompleted) StopBodyPump();
                 try
                 {
                     await pump;
@@ -132,6 +138,15 @@ internal sealed partial class Http2ProxyStream
             {
                 ReadResult r = await body.ReadAsync();
                 ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled)
+                {
+                    // StopBodyPump: the exchange ended without the rest of the body.
+                    body.AdvanceTo(buffer.Start);
+                    return false;
+                }
+                _adjust.Clock.BodyProgress();
+                // END_STREAM read: the request is complete, the route timeout starts (Envoy's onRequestComplete).
+                if (r.IsCompleted) _adjust.Clock.RequestComplete();
                 if (!buffer.IsEmpty)
                 {
                     if (chunked) Http2ToHttp1.WriteChunkHeader(upstream, buffer.Length);
@@ -155,10 +170,11 @@ internal sealed partial class Http2ProxyStream
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ProxyError> ReadHttp1ResponseHeadAsync(UpstreamConnection upstream, TimeSpan timeout, bool allowSwitch = false)
+    private async ValueTask<ProxyError> ReadHttp1ResponseHeadAsync(UpstreamConnection upstream, bool allowSwitch = false)
     {
         PipeReader input = upstream.Input;
-        Arm(timeout, input);
+        // The request's clock bounds the wait (route timeout from the end of the request, which the body pump marks).
+        _adjust.Clock.StartWait(input);
         try
         {
             while (true)
@@ -179,7 +195,7 @@ internal sealed partial class Http2ProxyStream
                     if (r.IsCanceled)
                     {
                         input.AdvanceTo(buffer.Start);
-                        if (_timedOut) return ProxyError.UpstreamRequestTimeout;
+                        if (_adjust.Clock.WaitExpired) return TimeoutError(_adjust.Clock.EndWait());
                         if (IsReset) return ProxyError.UpstreamConnectionTermination;
                         continue;
                     }
@@ -206,7 +222,7 @@ internal sealed partial class Http2ProxyStream
         }
         finally
         {
-            Disarm();
+            _adjust.Clock.EndWait();
         }
     }
 

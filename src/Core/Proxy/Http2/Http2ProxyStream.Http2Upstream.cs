@@ -42,20 +42,26 @@ internal sealed partial class Http2ProxyStream
         _upstreamStreamId = up.Id;
         _upstreamStream = up;
         endpoint!.BeginRequest();
+        // Envoy starts a try's per_try_timeout when its connection is ready (or the request complete, if later).
+        _adjust.Clock.BeginTry(retry is not null ? retry.PerTryTimeout : TimeSpan.Zero);
         ValueTask<bool> pump = hasBody ? PumpBodyToHttp2Async(connection, up) : new ValueTask<bool>(true);
         try
         {
-            TimeSpan timeout = retry is not null && retry.PerTryTimeout > TimeSpan.Zero ? retry.PerTryTimeout : _adjust.Deadline;
-            Arm(timeout, null!);
+            // The request's clock bounds the wait (route timeout from the end of the request, which the pump marks);
+            // on expiry the heartbeat cancels the upstream stream, which wakes this wait.
+            _adjust.Clock.StartWait(null);
             await up.HeadSignal.WaitAsync();
-            Disarm();
+            DeadlineExpiry expired = _adjust.Clock.EndWait();
             if (!up.HeadReceived)
             {
-                if (_timedOut)
+                if (expired != DeadlineExpiry.None)
                 {
-                    cluster.Stats.UpstreamRqTimeout.Increment();
+                    ProxyError timeout = TimeoutError(expired);
+                    if (timeout == ProxyError.UpstreamRequestTimeout) cluster.Stats.UpstreamRqTimeout.Increment();
                     up.Cancel();
-                    return new Outcome(ProxyError.UpstreamRequestTimeout, CanRetry(retry, ProxyError.UpstreamRequestTimeout) && !hasBody, false);
+                    // Only a try's own timeout is retried: the route timeout and a stream duration end the request.
+                    bool retryable = expired == DeadlineExpiry.PerTryTimeout && CanRetry(retry, ProxyError.UpstreamRequestTimeout) && !hasBody;
+                    return new Outcome(timeout, retryable, false);
                 }
                 // Refused streams were never processed: always safe to try again.
                 // A refused stream's body (if any) was not consumed by the upstream, but it was consumed from
@@ -81,9 +87,10 @@ internal sealed partial class Http2ProxyStream
         }
         finally
         {
-            Disarm();
+            _adjust.Clock.EndWait();
             _upstreamStream = null;
             if (!up.EndStreamReceived || !up.EndStreamSent) up.Cancel();
+            if (!pump.IsCompleted) StopBodyPump();
             await pump;
             endpoint.EndRequest();
             connection.CompleteStreamWork(up);
@@ -100,6 +107,16 @@ internal sealed partial class Http2ProxyStream
             {
                 ReadResult r = await body.ReadAsync();
                 ReadOnlySequence<byte> buffer = r.Buffer;
+                if (r.IsCanceled)
+                {
+                    // StopBodyPump: the exchange ended without the rest of the body.
+                    body.AdvanceTo(buffer.Start);
+                    up.Cancel();
+                    return false;
+                }
+                _adjust.Clock.BodyProgress();
+                // END_STREAM read: the request is complete, the route timeout starts (Envoy's onRequestComplete).
+                if (r.IsCompleted) _adjust.Clock.RequestComplete();
                 bool last = r.IsCompleted && !HasTrailers;
                 bool sent = await connection.WriteDataAsync(up, buffer, endStream: last);
                 int consumed = (int)buffer.Length;

@@ -30,10 +30,6 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp
     private volatile UpstreamConnection? _activeUpstream;
     private readonly RequestAdjustments _adjust = new();
 
-    // Response-head deadline, read by the connection's heartbeat.
-    private long _deadline = long.MaxValue;
-    private PipeReader? _waitingReader;
-    private volatile bool _timedOut;
 
     public Http2ProxyStream(Http2ProxyConnection connection)
     {
@@ -50,9 +46,6 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp
         _started = false;
         _workDone = false;
         _activeUpstream = null;
-        _deadline = long.MaxValue;
-        _waitingReader = null;
-        _timedOut = false;
         _connection.StartStream(this, streamId);
     }
 
@@ -140,6 +133,9 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp
             }
             RouteActionModel action = route.Action!;
             _adjust.ResolveDeadline(action, Head);
+            // The route timeout starts when the request is complete (END_STREAM): now for a bodyless one, else when the
+            // body pump reads its end. A tunnel (CONNECT) never ends its request: its clock starts with the head.
+            _adjust.StartClock(action.IdleTimeout > TimeSpan.Zero ? action.IdleTimeout : Chain.Model.StreamIdleTimeout, requestComplete: Head.IsConnect || (EndStreamReceived && InboundDataBytes == 0));
             if (Head.IsConnect) return await ConnectAsync(route, vhost!, action);
             await ExchangeAsync(route, vhost!, action);
             return true;
@@ -293,28 +289,18 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp
 
     // ---- deadlines ----
 
-    private void Arm(TimeSpan timeout, PipeReader reader)
-    {
-        _timedOut = false;
-        _waitingReader = reader;
-        Volatile.Write(ref _deadline, timeout > TimeSpan.Zero ? Environment.TickCount64 + (long)timeout.TotalMilliseconds : long.MaxValue);
-    }
+    /// <summary>The error a wait ended by the clock answers with: 408 for a client that stopped sending, else 504.</summary>
+    private static ProxyError TimeoutError(DeadlineExpiry expired) =>
+        expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout;
 
-    private void Disarm()
-    {
-        Volatile.Write(ref _deadline, long.MaxValue);
-        _waitingReader = null;
-    }
+    /// <summary>Makes a body pump parked on the client's DATA return (the exchange is over without the rest of the body).</summary>
+    private void StopBodyPump() => InboundBody.CancelPendingRead();
 
     /// <summary>Called by the connection's heartbeat for each open stream.</summary>
     public void OnHeartbeat(long nowMs)
     {
-        long deadline = Volatile.Read(ref _deadline);
-        if (nowMs < deadline) return;
-        if (Interlocked.CompareExchange(ref _deadline, long.MaxValue, deadline) != deadline) return;
-        _timedOut = true;
-        _waitingReader?.CancelPendingRead();
-        CancelUpstreamStream();
+        // The clock cancels an HTTP/1.1 upstream's read itself; an HTTP/2 upstream's stream is ours to cancel.
+        if (_adjust.Clock.TryExpire(nowMs)) CancelUpstreamStream();
     }
 
     public void Dispose()
