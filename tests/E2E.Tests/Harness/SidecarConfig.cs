@@ -3,7 +3,7 @@ using System.Text;
 namespace Sidecar.E2E.Tests.Harness;
 
 /// <summary>A route; <paramref name="Prefix"/> "CONNECT" makes a connect_matcher route that terminates CONNECT.</summary>
-public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null);
+public sealed record RouteSpec(string Prefix, string Cluster, string? Timeout = null, string? IdleTimeout = null);
 
 public sealed record ClusterSpec(string Name, int Port, string ConnectTimeout = "1s", string Type = "STATIC",
     string Host = "127.0.0.1", string LbPolicy = "ROUND_ROBIN", int Endpoints = 1, int? MaxConnections = null,
@@ -67,7 +67,7 @@ public sealed class SidecarConfig
                 continue;
             }
             L(o, 14, $"- match: {{ prefix: \"{r.Prefix}\" }}");
-            L(o, 16, $"route: {{ cluster: {r.Cluster}{(r.Timeout != null ? ", timeout: " + r.Timeout : "")} }}");
+            L(o, 16, $"route: {{ cluster: {r.Cluster}{(r.Timeout != null ? ", timeout: " + r.Timeout : "")}{(r.IdleTimeout != null ? ", idle_timeout: " + r.IdleTimeout : "")} }}");
         }
         L(o, 10, "http_filters:");
         if (maxRequestBytes is long max)
