@@ -189,7 +189,7 @@ internal sealed partial class Http1ProxySession
                         UpstreamHeadStatus.Malformed => ProxyError.UpstreamProtocolError,
                         _ => ProxyError.UpstreamConnectionTermination,
                     };
-                    if (e == ProxyError.UpstreamRequestTimeout) cluster.Stats.UpstreamRqTimeout.Increment();
+                    if (e == ProxyError.UpstreamRequestTimeout) cluster.Stats.CountTimeout(expired);
                     // A reused keep-alive connection closed by the peer before answering is replayed once, like Envoy.
                     bool staleRetry = hs == UpstreamHeadStatus.Closed && upstream.Reused && !pumping && _request.Framing == BodyFraming.None;
                     // Only a try's own timeout is retried: the route timeout and a stream duration end the request.

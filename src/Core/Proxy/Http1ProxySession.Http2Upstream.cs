@@ -63,9 +63,10 @@ internal sealed partial class Http1ProxySession
             if (!up.HeadReceived)
             {
                 bool timedOut = up.HeadTimedOut && !up.IsReset;
-                if (timedOut) cluster.Stats.UpstreamRqTimeout.Increment();
+                DeadlineExpiry expired = timedOut ? clock.NoteExpired(Environment.TickCount64) : DeadlineExpiry.None;
+                if (timedOut) cluster.Stats.CountTimeout(expired);
                 // Only a try's own timeout is retried: the route timeout and a stream duration end the request.
-                bool retryTimeout = timedOut && clock.NoteExpired(Environment.TickCount64) == DeadlineExpiry.PerTryTimeout;
+                bool retryTimeout = expired == DeadlineExpiry.PerTryTimeout;
                 up.Cancel();
                 ProxyError e = timedOut ? ProxyError.UpstreamRequestTimeout : ProxyError.UpstreamConnectionTermination;
                 bool retryable = timedOut ? retryTimeout : up.Refused || retry is not null;

@@ -172,3 +172,14 @@ internal sealed class ResponseDeadline
 
     private static long Milliseconds(TimeSpan t) => t > TimeSpan.Zero ? Math.Max(1, (long)t.TotalMilliseconds) : 0;
 }
+
+/// <summary>Which cluster counter a timed-out wait for the response head goes to.</summary>
+internal static class DeadlineStats
+{
+    /// <summary>
+    /// A try's own per_try_timeout counts in <c>upstream_rq_per_try_timeout</c> (retried or not), any other expiry in
+    /// <c>upstream_rq_timeout</c>, as Envoy's router counts them.
+    /// </summary>
+    public static void CountTimeout(this Telemetry.ClusterStats stats, DeadlineExpiry expired) =>
+        (expired == DeadlineExpiry.PerTryTimeout ? stats.UpstreamRqPerTryTimeout : stats.UpstreamRqTimeout).Increment();
+}

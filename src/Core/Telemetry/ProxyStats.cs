@@ -87,6 +87,7 @@ public sealed class ClusterStats
         UpstreamRqTotal = store.Counter(p + "upstream_rq_total");
         UpstreamRqActive = store.Gauge(p + "upstream_rq_active");
         UpstreamRqTimeout = store.Counter(p + "upstream_rq_timeout");
+        UpstreamRqPerTryTimeout = store.Counter(p + "upstream_rq_per_try_timeout");
         UpstreamRqRetry = store.Counter(p + "upstream_rq_retry");
         UpstreamRqRetrySuccess = store.Counter(p + "upstream_rq_retry_success");
         UpstreamRqPendingOverflow = store.Counter(p + "upstream_rq_pending_overflow");
@@ -109,7 +110,10 @@ public sealed class ClusterStats
     public Counter UpstreamCxMaxRequests { get; }
     public Counter UpstreamRqTotal { get; }
     public Gauge UpstreamRqActive { get; }
+    /// <summary>Requests that ended waiting for a response by the route timeout (Envoy: not per-try expiries).</summary>
     public Counter UpstreamRqTimeout { get; }
+    /// <summary>Tries that hit the retry policy's per_try_timeout (retried or not).</summary>
+    public Counter UpstreamRqPerTryTimeout { get; }
     public Counter UpstreamRqRetry { get; }
     public Counter UpstreamRqRetrySuccess { get; }
     public Counter UpstreamRqPendingOverflow { get; }

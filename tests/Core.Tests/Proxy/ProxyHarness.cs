@@ -77,6 +77,17 @@ internal sealed class ProxyHarness : IAsyncDisposable
         };
     }
 
+    /// <summary>The value of the first stat whose name ends with <paramref name="suffix"/>, or -1.</summary>
+    public long Stat(string suffix)
+    {
+        foreach (string line in Stats.RenderText().Split('\n'))
+        {
+            int colon = line.LastIndexOf(':');
+            if (colon > 0 && line[..colon].EndsWith(suffix, StringComparison.Ordinal)) return long.Parse(line[(colon + 1)..].Trim());
+        }
+        return -1;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _listener.StopAcceptingAsync();

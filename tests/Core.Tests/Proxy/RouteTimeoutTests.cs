@@ -246,6 +246,9 @@ public sealed class RouteTimeoutTests
         Assert.StartsWith("HTTP/1.1 200", r);
         Assert.Equal(2, backend.Requests);
         Assert.InRange(ms, 250, 2000);
+        // Envoy's counters: the expired try in upstream_rq_per_try_timeout, none in upstream_rq_timeout.
+        Assert.Equal(1, proxy.Stat("cluster.backend.upstream_rq_per_try_timeout"));
+        Assert.Equal(0, proxy.Stat("cluster.backend.upstream_rq_timeout"));
     }
 
     [Fact]
@@ -258,6 +261,10 @@ public sealed class RouteTimeoutTests
         Assert.StartsWith("HTTP/1.1 504", r);
         Assert.InRange(ms, 700, 1600);
         Assert.InRange(backend.Requests, 2, 4);
+        // Each try that expired on its own is a per-try timeout; the last, ended by the route timeout, is the request's.
+        Assert.Equal(1, proxy.Stat("cluster.backend.upstream_rq_timeout"));
+        // (A try the route timeout ended before its request reached the backend is not among backend.Requests.)
+        Assert.InRange(proxy.Stat("cluster.backend.upstream_rq_per_try_timeout"), backend.Requests - 1, backend.Requests);
     }
 
     [Fact]
@@ -270,6 +277,8 @@ public sealed class RouteTimeoutTests
             HttpResponseMessage r = await client.GetAsync($"http://127.0.0.1:{proxy.EndPoint.Port}/x");
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
             Assert.Equal(2, hangsOnce.Requests);
+            Assert.Equal(1, proxy.Stat("cluster.backend.upstream_rq_per_try_timeout"));
+            Assert.Equal(0, proxy.Stat("cluster.backend.upstream_rq_timeout"));
         }
         using var hangs = new BodyReadingBackend(_ => BackendAnswer.Never);
         await using (var proxy = await ProxyHarness.StartAsync(Model(hangs.Port, TimeSpan.FromMilliseconds(800), PerTry)))
@@ -279,6 +288,8 @@ public sealed class RouteTimeoutTests
             HttpResponseMessage r = await client.GetAsync($"http://127.0.0.1:{proxy.EndPoint.Port}/x");
             Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
             Assert.InRange(sw.Elapsed.TotalMilliseconds, 700, 1600);
+            Assert.Equal(1, proxy.Stat("cluster.backend.upstream_rq_timeout"));
+            Assert.InRange(proxy.Stat("cluster.backend.upstream_rq_per_try_timeout"), hangs.Requests - 1, hangs.Requests);
         }
     }
 }

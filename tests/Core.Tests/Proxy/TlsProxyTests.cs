@@ -141,16 +141,6 @@ static_resources:
         return Encoding.ASCII.GetString(buffer, 0, have);
     }
 
-    private static long Stat(ProxyHarness h, string suffix)
-    {
-        foreach (string line in h.Stats.RenderText().Split('\n'))
-        {
-            int colon = line.LastIndexOf(':');
-            if (colon > 0 && line[..colon].EndsWith(suffix, StringComparison.Ordinal)) return long.Parse(line[(colon + 1)..].Trim());
-        }
-        return -1;
-    }
-
     [Fact]
     public async Task StrictListenerServesMutualTlsAndCountsTheHandshake()
     {
@@ -164,7 +154,7 @@ static_resources:
         string second = await GetAsync(tls); // keep-alive over the same TLS session
         Assert.StartsWith("HTTP/1.1 200", first);
         Assert.StartsWith("HTTP/1.1 200", second);
-        Assert.Equal(1, Stat(proxy, "ssl.handshake"));
+        Assert.Equal(1, proxy.Stat("ssl.handshake"));
     }
 
     [Fact]
@@ -215,8 +205,8 @@ static_resources:
             Assert.False(n > 0 && Encoding.ASCII.GetString(buffer, 0, n).StartsWith("HTTP/", StringComparison.Ordinal), "a TLS port must not answer plaintext HTTP");
         }
         await Task.Delay(200);
-        Assert.Equal(1, Stat(proxy, "ssl.fail_verify_no_cert"));
-        Assert.Equal(2, Stat(proxy, "ssl.connection_error"));
+        Assert.Equal(1, proxy.Stat("ssl.fail_verify_no_cert"));
+        Assert.Equal(2, proxy.Stat("ssl.connection_error"));
 
         await using SslStream good = await ConnectTlsAsync(proxy.EndPoint, presentCertificate: true);
         Assert.StartsWith("HTTP/1.1 200", await GetAsync(good));
@@ -235,7 +225,7 @@ static_resources:
             if (!answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)) throw new IOException("refused");
         });
         await Task.Delay(100);
-        Assert.Equal(1, Stat(proxy, "ssl.fail_verify_san"));
+        Assert.Equal(1, proxy.Stat("ssl.fail_verify_san"));
     }
 
     [Fact]
@@ -250,8 +240,8 @@ static_resources:
             client.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: svc\r\n\r\n"));
             Assert.Equal(200, client.ReadResponse(out _, out _));
         }
-        Assert.Equal(1, Stat(outbound, "cluster.mesh.ssl.handshake")); // one pooled mTLS connection
-        Assert.Equal(1, Stat(inbound, "ssl.handshake"));
+        Assert.Equal(1, outbound.Stat("cluster.mesh.ssl.handshake")); // one pooled mTLS connection
+        Assert.Equal(1, inbound.Stat("ssl.handshake"));
         Assert.Equal(3, backend.Requests);
     }
 
@@ -264,7 +254,7 @@ static_resources:
         using var client = new BlockingClient(outbound.EndPoint);
         client.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: svc\r\n\r\n"));
         Assert.Equal(503, client.ReadResponse(out _, out _));
-        Assert.Equal(1, Stat(outbound, "cluster.mesh.ssl.fail_verify_san"));
+        Assert.Equal(1, outbound.Stat("cluster.mesh.ssl.fail_verify_san"));
         Assert.Equal(0, backend.Requests);
     }
 
@@ -359,8 +349,8 @@ static_resources:
         while ((got = await client.ReceiveAsync(chunk, SocketFlags.None, timeout.Token)) > 0) back.Write(chunk, 0, got);
         Assert.Equal(payload, back.ToArray());
         await backend;
-        Assert.Equal(1, Stat(outbound, "cluster.mesh.ssl.handshake"));
-        Assert.Equal(1, Stat(inbound, "ssl.handshake"));
+        Assert.Equal(1, outbound.Stat("cluster.mesh.ssl.handshake"));
+        Assert.Equal(1, inbound.Stat("ssl.handshake"));
     }
 
     private static byte[] PatternOf(int size)
@@ -478,7 +468,7 @@ static_resources:
         }
         Assert.Contains("mesh", bodies);
         Assert.Contains("plain", bodies);
-        Assert.True(Stat(outbound, "cluster.mixed.ssl.handshake") >= 1);
-        Assert.Equal(1, Stat(inbound, "ssl.handshake"));
+        Assert.True(outbound.Stat("cluster.mixed.ssl.handshake") >= 1);
+        Assert.Equal(1, inbound.Stat("ssl.handshake"));
     }
 }

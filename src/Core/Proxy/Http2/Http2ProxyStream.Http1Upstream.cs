@@ -70,7 +70,7 @@ internal sealed partial class Http2ProxyStream
                     if (!pump.IsCompleted) StopBodyPump();
                     await pump;
                 }
-                if (headError == ProxyError.UpstreamRequestTimeout) cluster.Stats.UpstreamRqTimeout.Increment();
+                if (headError == ProxyError.UpstreamRequestTimeout) cluster.Stats.CountTimeout(_adjust.Clock.Expired);
                 // A reused keep-alive connection closed before answering is replayed once, like Envoy.
                 bool stale = headError == ProxyError.UpstreamConnectionTermination && upstream.Reused && !hasBody;
                 // Only a try's own timeout is retried: the route timeout and a stream duration end the request.

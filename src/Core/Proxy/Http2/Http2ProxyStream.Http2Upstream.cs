@@ -57,7 +57,7 @@ internal sealed partial class Http2ProxyStream
                 if (expired != DeadlineExpiry.None)
                 {
                     ProxyError timeout = TimeoutError(expired);
-                    if (timeout == ProxyError.UpstreamRequestTimeout) cluster.Stats.UpstreamRqTimeout.Increment();
+                    if (timeout == ProxyError.UpstreamRequestTimeout) cluster.Stats.CountTimeout(expired);
                     up.Cancel();
                     // Only a try's own timeout is retried: the route timeout and a stream duration end the request.
                     bool retryable = expired == DeadlineExpiry.PerTryTimeout && CanRetry(retry, ProxyError.UpstreamRequestTimeout) && !hasBody;
