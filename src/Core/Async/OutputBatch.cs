@@ -42,14 +42,20 @@ public static class OutputBatch
     }
 
     /// <summary>
-    /// Notes <paramref name="output"/> for the flush at the end of the open batch. False when the batch is full:
-    /// the caller then flushes now. The caller keeps its own "already noted" flag so it is noted once.
+    /// Notes <paramref name="output"/> (once) for the flush at the end of this thread's open batch. False when the batch
+    /// is full: the caller then flushes now. The "already noted" test is this thread's list, not a flag on the output:
+    /// an output shared by connections on two event loops may be noted by both batches, and neither may take the
+    /// other's note for its own (the other batch may have flushed already).
     /// </summary>
     public static bool TryDefer(IBatchedOutput output)
     {
-        t_pending ??= new IBatchedOutput?[MaxPending];
+        IBatchedOutput?[] pending = t_pending ??= new IBatchedOutput?[MaxPending];
+        for (int i = 0; i < t_pendingCount; i++)
+        {
+            if (ReferenceEquals(pending[i], output)) return true;
+        }
         if (t_pendingCount == MaxPending) return false;
-        t_pending[t_pendingCount++] = output;
+        pending[t_pendingCount++] = output;
         return true;
     }
 }

@@ -170,7 +170,7 @@ public sealed class Http2Output : IBatchedOutput
     /// </summary>
     public Task FlushAsync()
     {
-        if (OutputBatch.IsOpen && DeferToBatch()) return Task.CompletedTask;
+        if (OutputBatch.IsOpen && OutputBatch.TryDefer(this)) return Task.CompletedTask;
         lock (_lock)
         {
             if (_flushing)
@@ -184,21 +184,8 @@ public sealed class Http2Output : IBatchedOutput
     }
 
     // ---- flush batching (see OutputBatch) ----
-    private bool _deferred;
 
-    private bool DeferToBatch()
-    {
-        if (_deferred) return true;
-        if (!OutputBatch.TryDefer(this)) return false;
-        _deferred = true;
-        return true;
-    }
-
-    void IBatchedOutput.FlushDeferred()
-    {
-        _deferred = false;
-        Kick();
-    }
+    void IBatchedOutput.FlushDeferred() => Kick();
 
     /// <summary>Starts a flush nobody waits for (control frames, window updates).</summary>
     public void Kick() => _ = FlushAsync();

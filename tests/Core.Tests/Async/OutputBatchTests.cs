@@ -37,6 +37,31 @@ public sealed class OutputBatchTests
     }
 
     [Fact]
+    public void AnHttp2OutputNotedByAnotherThreadsBatchIsStillFlushedByThisOne()
+    {
+        // An HTTP/2 upstream connection is shared by streams of downstreams on different event loops: each loop's batch
+        // must flush what it wrote, whatever the other loop's batch has noted (it may have flushed already, or not yet).
+        var pipe = new Pipe();
+        var writer = new FlushCountingWriter(pipe.Writer);
+        var shared = new Http2Output(writer, new HpackEncoder());
+        OutputBatch.Begin();
+        shared.WritePing(ack: false, 1);
+        _ = shared.FlushAsync(); // noted by this thread's batch
+        var other = new Thread(() =>
+        {
+            OutputBatch.Begin();
+            shared.WritePing(ack: false, 2);
+            _ = shared.FlushAsync();
+            OutputBatch.End();
+        });
+        other.Start();
+        Assert.True(other.Join(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, Volatile.Read(ref writer.Flushes)); // the other thread's batch flushed both pings
+        OutputBatch.End();
+        Assert.Equal(2, writer.Flushes);
+    }
+
+    [Fact]
     public void AFullBatchMakesTheCallerFlushNow()
     {
         var outputs = new CountingOutput[20];
@@ -95,20 +120,19 @@ public sealed class OutputBatchTests
 
     private sealed class CountingOutput : IBatchedOutput
     {
-        private bool _deferred;
         public int Flushes;
         public Action? OnFlush;
 
         public void Flush()
         {
-            if (OutputBatch.IsOpen && (_deferred || (_deferred = OutputBatch.TryDefer(this)))) return;
-            Flushes++;
-            OnFlush?.Invoke();
+            if (OutputBatch.IsOpen && OutputBatch.TryDefer(this)) return;
+            FlushNow();
         }
 
-        void IBatchedOutput.FlushDeferred()
+        void IBatchedOutput.FlushDeferred() => FlushNow();
+
+        private void FlushNow()
         {
-            _deferred = false;
             Flushes++;
             OnFlush?.Invoke();
         }
