@@ -185,7 +185,7 @@ internal sealed partial class Http1ProxySession
                     if (_requestBodyTooLarge) return new AttemptOutcome(ProxyError.RequestBodyTooLarge, false, false, false, false);
                     ProxyError e = hs switch
                     {
-                        UpstreamHeadStatus.Timeout => expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout,
+                        UpstreamHeadStatus.Timeout => expired.ToProxyError(),
                         UpstreamHeadStatus.Malformed => ProxyError.UpstreamProtocolError,
                         _ => ProxyError.UpstreamConnectionTermination,
                     };

@@ -45,8 +45,7 @@ internal sealed partial class Http1ProxySession
                 DeadlineExpiry expired = clock.EndWait();
                 if (expired != DeadlineExpiry.None)
                 {
-                    ProxyError timeout = expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout;
-                    return new AttemptOutcome(timeout, false, false, false, false);
+                    return new AttemptOutcome(expired.ToProxyError(), false, false, false, false);
                 }
                 if (!sent)
                 {

@@ -265,7 +265,7 @@ internal sealed partial class Http1ProxySession : IHeartbeatTarget, IDisposable
         _adjust.ResolveDeadline(action, _request);
         // The route timeout starts when the request is complete: now for a bodyless one, else when its body has been read.
         // Meanwhile the route's idle_timeout (else stream_idle_timeout) bounds a client that stops sending it.
-        _adjust.StartClock(action.IdleTimeout > TimeSpan.Zero ? action.IdleTimeout : Hcm.StreamIdleTimeout, requestComplete: _request.Framing == BodyFraming.None);
+        _adjust.StartClock(action, Hcm.StreamIdleTimeout, requestComplete: _request.Framing == BodyFraming.None);
         _forwardUpgrade = false;
         if (_request.IsConnect)
         {

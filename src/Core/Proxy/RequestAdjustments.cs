@@ -90,10 +90,11 @@ internal sealed class RequestAdjustments : IDisposable
     /// <summary>
     /// Starts <see cref="Clock"/> for the routed request: <paramref name="requestComplete"/> when nothing follows the head
     /// (the route timeout starts at once), else the body's reader calls <see cref="ResponseDeadline.RequestComplete"/>.
-    /// <paramref name="stallTimeout"/> (stream_idle_timeout) bounds the gaps between request-body reads meanwhile.
+    /// The route's idle_timeout, else the manager's <paramref name="streamIdleTimeout"/>, bounds the gaps between
+    /// request-body reads meanwhile.
     /// </summary>
-    public void StartClock(TimeSpan stallTimeout, bool requestComplete) =>
-        Clock.BeginRequest(RouteTimeout, StreamDuration, stallTimeout, requestComplete);
+    public void StartClock(RouteActionModel action, TimeSpan streamIdleTimeout, bool requestComplete) =>
+        Clock.BeginRequest(RouteTimeout, StreamDuration, action.IdleTimeout > TimeSpan.Zero ? action.IdleTimeout : streamIdleTimeout, requestComplete);
 
     /// <summary>What to do with x-forwarded-client-cert on this request under <paramref name="hcm"/>'s settings.</summary>
     public XfccAction Xfcc(HttpConnectionManagerModel hcm) => ClientCertHeader.Decide(hcm.ForwardClientCert, ClientCert);

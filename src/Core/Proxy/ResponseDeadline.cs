@@ -173,9 +173,13 @@ internal sealed class ResponseDeadline
     private static long Milliseconds(TimeSpan t) => t > TimeSpan.Zero ? Math.Max(1, (long)t.TotalMilliseconds) : 0;
 }
 
-/// <summary>Which cluster counter a timed-out wait for the response head goes to.</summary>
-internal static class DeadlineStats
+/// <summary>What an expiry answers with and which cluster counter it goes to.</summary>
+internal static class DeadlineExpiryMapping
 {
+    /// <summary>408 for a client that stopped sending its body (Envoy's stream idle timeout, SI), else 504 (UT).</summary>
+    public static ProxyError ToProxyError(this DeadlineExpiry expired) =>
+        expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout;
+
     /// <summary>
     /// A try's own per_try_timeout counts in <c>upstream_rq_per_try_timeout</c> (retried or not), any other expiry in
     /// <c>upstream_rq_timeout</c>, as Envoy's router counts them.

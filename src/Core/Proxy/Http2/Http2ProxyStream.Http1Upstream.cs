@@ -195,7 +195,7 @@ internal sealed partial class Http2ProxyStream
                     if (r.IsCanceled)
                     {
                         input.AdvanceTo(buffer.Start);
-                        if (_adjust.Clock.WaitExpired) return TimeoutError(_adjust.Clock.EndWait());
+                        if (_adjust.Clock.WaitExpired) return _adjust.Clock.EndWait().ToProxyError();
                         if (IsReset) return ProxyError.UpstreamConnectionTermination;
                         continue;
                     }

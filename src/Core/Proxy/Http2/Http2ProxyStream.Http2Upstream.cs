@@ -56,7 +56,7 @@ internal sealed partial class Http2ProxyStream
             {
                 if (expired != DeadlineExpiry.None)
                 {
-                    ProxyError timeout = TimeoutError(expired);
+                    ProxyError timeout = expired.ToProxyError();
                     if (timeout == ProxyError.UpstreamRequestTimeout) cluster.Stats.CountTimeout(expired);
                     up.Cancel();
                     // Only a try's own timeout is retried: the route timeout and a stream duration end the request.

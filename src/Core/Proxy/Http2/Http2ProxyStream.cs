@@ -135,7 +135,7 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp
             _adjust.ResolveDeadline(action, Head);
             // The route timeout starts when the request is complete (END_STREAM): now for a bodyless one, else when the
             // body pump reads its end. A tunnel (CONNECT) never ends its request: its clock starts with the head.
-            _adjust.StartClock(action.IdleTimeout > TimeSpan.Zero ? action.IdleTimeout : Chain.Model.StreamIdleTimeout, requestComplete: Head.IsConnect || (EndStreamReceived && InboundDataBytes == 0));
+            _adjust.StartClock(action, Chain.Model.StreamIdleTimeout, requestComplete: Head.IsConnect || (EndStreamReceived && InboundDataBytes == 0));
             if (Head.IsConnect) return await ConnectAsync(route, vhost!, action);
             await ExchangeAsync(route, vhost!, action);
             return true;
@@ -288,10 +288,6 @@ internal sealed partial class Http2ProxyStream : Http2Stream, IDisposable, IHttp
     }
 
     // ---- deadlines ----
-
-    /// <summary>The error a wait ended by the clock answers with: 408 for a client that stopped sending, else 504.</summary>
-    private static ProxyError TimeoutError(DeadlineExpiry expired) =>
-        expired == DeadlineExpiry.RequestStalled ? ProxyError.StreamIdleTimeout : ProxyError.UpstreamRequestTimeout;
 
     /// <summary>Makes a body pump parked on the client's DATA return (the exchange is over without the rest of the body).</summary>
     private void StopBodyPump() => InboundBody.CancelPendingRead();
