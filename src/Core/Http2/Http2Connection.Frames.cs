@@ -50,7 +50,7 @@ public abstract partial class Http2Connection
         // §6.9.1: every DATA byte (padding included) counts against the connection window, whatever the stream's state.
         _connectionReceiveWindow -= h.Length;
         if (_connectionReceiveWindow < 0) return Http2FrameError.Connection(Http2ErrorCode.FlowControlError, "connection receive window exceeded");
-        Http2Stream? stream = FindStream(h.StreamId);
+        Http2Stream? stream = FindStreamOnReadLoop(h.StreamId);
         if (stream is null)
         {
             CreditConnection(h.Length);
@@ -108,12 +108,7 @@ public abstract partial class Http2Connection
         }
         else if (!content.IsEmpty)
         {
-            Interlocked.Add(ref stream.BufferedInbound, content.Length);
-            foreach (ReadOnlyMemory<byte> segment in content) stream.InboundWriter.Write(segment.Span);
-            // The pipe never pauses (flow control bounds it), so this completes at once; a waiting consumer runs inline.
-            ValueTask<FlushResult> flushed = stream.InboundWriter.FlushAsync();
-            Debug.Assert(flushed.IsCompleted);
-            if (flushed.IsCompleted) flushed.GetAwaiter().GetResult();
+            stream.QueueInbound(content);
         }
         if (endStream) return EndInbound(stream);
         return default;
@@ -128,8 +123,8 @@ public abstract partial class Http2Connection
             Stats.RxMessagingError.Increment();
             return Http2FrameError.Stream(Http2ErrorCode.ProtocolError, "body shorter than content-length");
         }
-        stream.EndStreamReceived = true;
-        stream.InboundWriter.Complete();
+        Volatile.Write(ref stream.EndStreamReceived, true);
+        stream.EndInboundBody(null);
         RetireIfDone(stream);
         return default;
     }
@@ -139,7 +134,7 @@ public abstract partial class Http2Connection
         ReadOnlySequence<byte> fragment = Http2FrameReader.HeadersFragment(h, payload, out int dependsOn);
         bool endHeaders = h.HasFlag(Http2Flags.EndHeaders);
         bool endStream = h.HasFlag(Http2Flags.EndStream);
-        Http2Stream? stream = FindStream(h.StreamId);
+        Http2Stream? stream = FindStreamOnReadLoop(h.StreamId);
         Http2Head? target;
         bool trailers = false;
         Http2FrameError pending = default;
@@ -315,7 +310,7 @@ public abstract partial class Http2Connection
     private Http2FrameError OnRstStream(in Http2FrameHeader h, in ReadOnlySequence<byte> payload)
     {
         if (IsIdle(h.StreamId)) return Http2FrameError.Connection(Http2ErrorCode.ProtocolError, "RST_STREAM on an idle stream");
-        Http2Stream? stream = FindStream(h.StreamId);
+        Http2Stream? stream = FindStreamOnReadLoop(h.StreamId);
         if (stream is null) return default;
         Stats.RxReset.Increment();
         var code = (Http2ErrorCode)Http2FrameReader.ReadUInt32(payload);
@@ -414,7 +409,7 @@ public abstract partial class Http2Connection
             return default;
         }
         if (IsIdle(h.StreamId)) return Http2FrameError.Connection(Http2ErrorCode.ProtocolError, "WINDOW_UPDATE on an idle stream");
-        Http2Stream? stream = FindStream(h.StreamId);
+        Http2Stream? stream = FindStreamOnReadLoop(h.StreamId);
         if (stream is null) return default;
         lock (Output.SyncRoot)
         {

@@ -221,8 +221,10 @@ public abstract partial class Http2Connection
         int unread = stream.ReceiveCredit;
         if (unread > 0) CreditConnection(unread);
         stream.IsReset = true;
-        if (!stream.EndStreamReceived) stream.InboundWriter.Complete(new Http2StreamResetException(code));
-        stream.EndStreamReceived = true;
+        bool inboundOpen = !stream.EndStreamReceived;
+        // Marked ended before the end is delivered: a consumer woken by it (inline, now) must see the stream ended.
+        Volatile.Write(ref stream.EndStreamReceived, true);
+        if (inboundOpen) stream.EndInboundBody(new Http2StreamResetException(code));
         stream.SendSignal.Set();
         stream.OnReset(code);
         RemoveStream(stream);

@@ -263,6 +263,7 @@ public abstract partial class Http2Connection : IDisposable
     protected void AddStreamLocked(Http2Stream stream)
     {
         _streams.Add(stream.Id, stream);
+        Volatile.Write(ref stream.InTable, true);
         Volatile.Write(ref _activeStreams, _streams.Count);
         Stats.StreamsActive.Increment();
     }
@@ -270,6 +271,24 @@ public abstract partial class Http2Connection : IDisposable
     protected Http2Stream? FindStream(int id)
     {
         lock (Output.SyncRoot) return _streams.TryGetValue(id, out Http2Stream? s) ? s : null;
+    }
+
+    // The read loop's last lookup: a response's DATA follows its HEADERS, so most frames find it here without the lock.
+    // Only the read loop reads or writes it; it is cleared before streams are recycled (also on the read loop), so it
+    // never names an object that became another stream.
+    private Http2Stream? _lastFound;
+
+    /// <summary><see cref="FindStream"/> for the read loop: skips the table where it cannot hold the id and remembers the last stream found.</summary>
+    private Http2Stream? FindStreamOnReadLoop(int id)
+    {
+        // A server's table holds only peer-opened streams, and the peer's ids only grow (§5.1.1): a new id is not there.
+        if (IsServer && id > LastPeerStreamId) return null;
+        Http2Stream? last = _lastFound;
+        // Removal clears InTable under the lock, as the locked lookup would stop finding it.
+        if (last is not null && last.Id == id && Volatile.Read(ref last.InTable)) return last;
+        Http2Stream? found = FindStream(id);
+        if (found is not null) _lastFound = found;
+        return found;
     }
 
     /// <summary>Removes a stream whose both directions are finished; the table's reference is released once.</summary>
@@ -291,6 +310,7 @@ public abstract partial class Http2Connection : IDisposable
         left = _streams.Count;
         if (!_streams.TryGetValue(stream.Id, out Http2Stream? s) || !ReferenceEquals(s, stream)) return false;
         _streams.Remove(stream.Id);
+        Volatile.Write(ref stream.InTable, false);
         left = _streams.Count;
         Volatile.Write(ref _activeStreams, left);
         _recentlyClosed[_recentlyClosedNext] = stream.Id;
@@ -369,6 +389,7 @@ public abstract partial class Http2Connection : IDisposable
         while (Volatile.Read(ref _recyclePending) != 0)
         {
             List<Http2Stream> batch;
+            _lastFound = null;
             lock (Output.SyncRoot)
             {
                 batch = _recycleQueue;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using Sidecar.Core.Async;
 
@@ -20,6 +21,17 @@ public abstract class Http2Stream
     private readonly Pipe _inbound = new(InboundPipeOptions);
     private int _references;
 
+    // The inbound pipe costs a lock per operation (write, complete, read, advance, reset: 3 to 6 per stream), and most
+    // streams never need it: a bodyless request ends at its HEADERS, and a proxied response's DATA goes straight to
+    // the other connection. So the pipe's writer end is completed only once a consumer takes the reader; until
+    // then an end (or reset) is only noted, and a stream whose pipe nobody wrote or read needs no reset to be reused.
+    private const int InboundUntouched = 0, InboundReaderTaken = 1, InboundEndDeferred = 2, InboundEndApplied = 3;
+    private int _inboundState;
+    // The deferred end: CleanEnd, or the exception the reader must see.
+    private object? _deferredEnd;
+    private static readonly object CleanEnd = new();
+    private bool _inboundWritten;
+
     protected Http2Stream()
     {
         Head = new Http2Head();
@@ -32,9 +44,35 @@ public abstract class Http2Stream
     public Http2Head Head { get; }
     public Http2Head Trailers { get; }
     public bool HasTrailers { get; internal set; }
-    /// <summary>The peer's DATA, in order; completed at END_STREAM, or with an error at reset.</summary>
-    public PipeReader InboundBody => _inbound.Reader;
-    internal PipeWriter InboundWriter => _inbound.Writer;
+    /// <summary>The peer's DATA, in order; completed at END_STREAM, or with an error at reset. Taking it commits the
+    /// stream to the pipe (see <see cref="InboundSignal"/> for waiting without it).</summary>
+    public PipeReader InboundBody
+    {
+        get
+        {
+            if (Volatile.Read(ref _inboundState) != InboundReaderTaken
+                && Interlocked.CompareExchange(ref _inboundState, InboundReaderTaken, InboundUntouched) == InboundEndDeferred
+                && Interlocked.CompareExchange(ref _inboundState, InboundEndApplied, InboundEndDeferred) == InboundEndDeferred)
+            {
+                CompleteInboundWriter(_deferredEnd);
+            }
+            return _inbound.Reader;
+        }
+    }
+
+    /// <summary>
+    /// Woken (by the read loop, or whoever resets the stream) when DATA is queued in <see cref="InboundBody"/> or the
+    /// inbound side ends: a consumer that lets DATA pass through <see cref="TryForwardData"/> waits on this instead of
+    /// on the pipe. Check <see cref="HasQueuedInbound"/> and <see cref="InboundEnded"/> after each wake.
+    /// </summary>
+    public ReusableSignal InboundSignal { get; } = new();
+    /// <summary>DATA waits in <see cref="InboundBody"/> (the pass-through refused it).</summary>
+    public bool HasQueuedInbound => Volatile.Read(ref BufferedInbound) != 0;
+    /// <summary>END_STREAM arrived (trailers included: <see cref="HasTrailers"/> is set first) or the stream was reset.</summary>
+    public bool InboundEnded => Volatile.Read(ref EndStreamReceived);
+
+    /// <summary>In the connection's stream table (written under the table's lock; read by the read loop's lookup cache).</summary>
+    internal bool InTable;
 
     // -- written by the read loop --
     internal bool HeadReceived;
@@ -92,6 +130,10 @@ public abstract class Http2Stream
         WaitingToSend = false;
         SendStalledSinceMs = 0;
         SendSignal.Reset();
+        InboundSignal.Reset();
+        _inboundState = InboundUntouched;
+        _deferredEnd = null;
+        _inboundWritten = false;
         Head.Reset(headKind);
         Trailers.Reset(Http2HeadKind.Trailers);
         // Two owners: the connection's stream table and the stream's own work; the last to let go recycles it.
@@ -104,7 +146,44 @@ public abstract class Http2Stream
     /// <summary>Releases one of the two references; true when the stream may be recycled.</summary>
     internal bool Release() => Interlocked.Decrement(ref _references) == 0;
 
-    internal void ResetInboundPipe() => _inbound.Reset();
+    /// <summary>DATA the pass-through refused, queued for the consumer (read loop only; flow control bounds it).</summary>
+    internal void QueueInbound(in ReadOnlySequence<byte> content)
+    {
+        _inboundWritten = true;
+        Interlocked.Add(ref BufferedInbound, content.Length);
+        PipeWriter writer = _inbound.Writer;
+        foreach (ReadOnlyMemory<byte> segment in content) writer.Write(segment.Span);
+        // The pipe never pauses (flow control bounds it), so this completes at once; a waiting reader runs inline.
+        ValueTask<FlushResult> flushed = writer.FlushAsync();
+        System.Diagnostics.Debug.Assert(flushed.IsCompleted);
+        if (flushed.IsCompleted) flushed.GetAwaiter().GetResult();
+        InboundSignal.Set();
+    }
+
+    /// <summary>
+    /// Ends the inbound side: cleanly at END_STREAM (<paramref name="error"/> null) or with the reset's exception.
+    /// Deferred while no consumer has taken the pipe's reader; the first end wins. Any thread.
+    /// </summary>
+    internal void EndInboundBody(Exception? error)
+    {
+        if (Interlocked.CompareExchange(ref _deferredEnd, error ?? CleanEnd, null) is null)
+        {
+            int was = Interlocked.CompareExchange(ref _inboundState, InboundEndDeferred, InboundUntouched);
+            if (was == InboundReaderTaken) CompleteInboundWriter(_deferredEnd);
+        }
+        InboundSignal.Set();
+    }
+
+    private void CompleteInboundWriter(object? end) => _inbound.Writer.Complete(end as Exception);
+
+    /// <summary>Makes the pipe ready for the stream's next use; skipped when nobody wrote or read it (the usual case).</summary>
+    internal void RecycleInbound()
+    {
+        if (!_inboundWritten && _inboundState is InboundUntouched or InboundEndDeferred) return;
+        _inbound.Writer.Complete();
+        _inbound.Reader.Complete();
+        _inbound.Reset();
+    }
 
     /// <summary>The peer's header block is complete (and valid); runs on the read loop.</summary>
     protected internal abstract void OnHeadersReceived(bool endStream);

@@ -130,8 +130,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     protected override void Recycle(Http2Stream stream)
     {
         var s = (Http2ProxyStream)stream;
-        s.InboundBody.Complete();
-        s.ResetInboundPipe();
+        s.RecycleInbound();
         if (_pool.Count < 64)
         {
             _pool.Push(s);

@@ -155,10 +155,22 @@ internal sealed partial class Http2ProxyStream
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardHttp2BodyAsync(Http2UpstreamStream up)
     {
-        PipeReader body = up.InboundBody;
         up.DataSink = this;
         try
         {
+            // While nothing is queued, the sink does the forwarding: wait for the read loop's word without the pipe
+            // (whose every operation takes a lock), and finish here when the sink already sent the last DATA.
+            while (!up.HasQueuedInbound)
+            {
+                if (up.InboundEnded)
+                {
+                    if (EndStreamSent && !up.HasTrailers) return true;
+                    if (up.IsReset) return false;
+                    break; // trailers to send, or an END_STREAM the sink did not carry: the pipe path below
+                }
+                await up.InboundSignal.WaitAsync();
+            }
+            PipeReader body = up.InboundBody;
             while (true)
             {
                 ReadResult r = await body.ReadAsync();
