@@ -19,9 +19,8 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
     private readonly ConnectionContext _context;
     private readonly IUpstreamConnectionOwner _owner;
     private readonly Heartbeat _heartbeat;
+    // Recycled stream objects; guarded by the output lock, which opening a stream holds anyway (BeginRequest).
     private readonly Stack<Http2UpstreamStream> _pool = new();
-    // A Lock, not a Monitor on the stack: taken twice per stream, and cheaper uncontended under native AOT.
-    private readonly Lock _poolLock = new();
     private readonly int _streamCap;
     private int _nextStreamId = 1;
     private int _opening;
@@ -90,10 +89,9 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
     /// </summary>
     public (Http2UpstreamStream Stream, IBufferWriter<byte> Block) BeginRequest()
     {
-        Http2UpstreamStream stream;
-        lock (_poolLock) stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
         KeepaliveBeforeNewStream();
         IBufferWriter<byte> block = Output.BeginHeaders();
+        Http2UpstreamStream stream = _pool.TryPop(out Http2UpstreamStream? s) ? s : new Http2UpstreamStream();
         int id = _nextStreamId;
         _nextStreamId += 2;
         _opening--;
@@ -121,9 +119,8 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
     protected override void Recycle(Http2Stream stream)
     {
         var s = (Http2UpstreamStream)stream;
-        s.InboundBody.Complete();
-        s.ResetInboundPipe();
-        lock (_poolLock)
+        s.RecycleInbound();
+        lock (Output.SyncRoot)
         {
             if (_pool.Count < 64) _pool.Push(s);
         }

@@ -14,6 +14,10 @@ public sealed class Http2UpstreamPool : IDisposable
     private readonly Dictionary<IPEndPoint, List<Http2UpstreamConnection>> _connections = [];
     private readonly Action<Http2UpstreamConnection> _onClosed;
     private bool _disposed;
+    // The list of the endpoint asked for last (requests to one endpoint follow each other): spares hashing its
+    // address on every request. Guarded by the lock; lists stay in the dictionary until Dispose clears both.
+    private EndpointState? _lastEndpoint;
+    private List<Http2UpstreamConnection>? _lastList;
 
     public Http2UpstreamPool() => _onClosed = Remove;
 
@@ -22,7 +26,13 @@ public sealed class Http2UpstreamPool : IDisposable
     {
         lock (_lock)
         {
-            if (!_connections.TryGetValue(endpoint.Address, out var list)) return null;
+            List<Http2UpstreamConnection>? list = ReferenceEquals(endpoint, _lastEndpoint) ? _lastList : null;
+            if (list is null)
+            {
+                if (!_connections.TryGetValue(endpoint.Address, out list)) return null;
+                _lastEndpoint = endpoint;
+                _lastList = list;
+            }
             foreach (Http2UpstreamConnection c in list)
             {
                 if (c.TryReserve()) return c;
@@ -60,6 +70,8 @@ public sealed class Http2UpstreamPool : IDisposable
             _disposed = true;
             foreach (var l in _connections.Values) all.AddRange(l);
             _connections.Clear();
+            _lastEndpoint = null;
+            _lastList = null;
         }
         foreach (var c in all) c.SendGoAway(Http2.Http2ErrorCode.NoError);
     }
