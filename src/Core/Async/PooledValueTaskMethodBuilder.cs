@@ -109,6 +109,8 @@ internal sealed class StateMachineBox<TStateMachine, TResult> : PooledBox<TResul
     private static readonly StateMachineBox<TStateMachine, TResult>?[] s_pool = new StateMachineBox<TStateMachine, TResult>?[PoolCapacity];
     private static int s_count;
     private static readonly Lock s_lock = new();
+    /// <summary>This box type's shelf in each thread's <see cref="BoxShelves"/> (or -1: none left).</summary>
+    private static readonly int s_shelf = BoxShelves.AssignShelf();
 
     public TStateMachine StateMachine = default!;
     public readonly Action MoveNextAction;
@@ -117,6 +119,8 @@ internal sealed class StateMachineBox<TStateMachine, TResult> : PooledBox<TResul
 
     public static StateMachineBox<TStateMachine, TResult> Rent()
     {
+        // The calling thread's shelf first: an event loop rents and returns most boxes itself, without a lock.
+        if (BoxShelves.TryTake(s_shelf) is { } mine) return Unsafe.As<StateMachineBox<TStateMachine, TResult>>(mine);
         lock (s_lock)
         {
             if (s_count > 0)
@@ -135,9 +139,61 @@ internal sealed class StateMachineBox<TStateMachine, TResult> : PooledBox<TResul
     {
         Core.Reset();
         StateMachine = default!;
+        if (BoxShelves.TryPut(s_shelf, this)) return;
         lock (s_lock)
         {
             if (s_count < PoolCapacity) s_pool[s_count++] = this;
         }
+    }
+}
+
+/// <summary>
+/// Per-thread shelves of recycled state-machine boxes, one shelf per box type: the shared pool's lock is taken only
+/// when a thread's shelf is empty (rent) or full (return). A box rented on one thread and finished on another moves
+/// shelves; the shared pool balances the two. Shelves are sized for a loop's burst of concurrent streams.
+/// </summary>
+internal static class BoxShelves
+{
+    private const int MaxShelves = 64;
+    private const int ShelfCapacity = 32;
+    private static int s_assigned;
+
+    [ThreadStatic] private static object?[]? t_boxes;
+    [ThreadStatic] private static int[]? t_counts;
+
+    public static int AssignShelf()
+    {
+        int shelf = Interlocked.Increment(ref s_assigned) - 1;
+        return shelf < MaxShelves ? shelf : -1;
+    }
+
+    public static object? TryTake(int shelf)
+    {
+        int[]? counts = t_counts;
+        if (counts is null || shelf < 0) return null;
+        int n = counts[shelf];
+        if (n == 0) return null;
+        counts[shelf] = --n;
+        ref object? slot = ref t_boxes![shelf * ShelfCapacity + n];
+        object? box = slot;
+        slot = null;
+        return box;
+    }
+
+    public static bool TryPut(int shelf, object box)
+    {
+        if (shelf < 0) return false;
+        int[] counts = t_counts ??= Create();
+        int n = counts[shelf];
+        if (n == ShelfCapacity) return false;
+        t_boxes![shelf * ShelfCapacity + n] = box;
+        counts[shelf] = n + 1;
+        return true;
+    }
+
+    private static int[] Create()
+    {
+        t_boxes = new object?[MaxShelves * ShelfCapacity];
+        return new int[MaxShelves];
     }
 }
