@@ -122,7 +122,8 @@ public sealed class Http2UpstreamConnection : Http2Connection, IAsyncDisposable,
         s.RecycleInbound();
         lock (Output.SyncRoot)
         {
-            if (_pool.Count < 64) _pool.Push(s);
+            // As many as may be open at once (up to 256: one upstream connection carries many clients' streams).
+            if (_pool.Count < Math.Min(_streamCap, 256)) _pool.Push(s);
         }
     }
 

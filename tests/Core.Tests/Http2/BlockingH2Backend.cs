@@ -74,6 +74,7 @@ internal sealed class BlockingH2Backend : IDisposable
         {
             Socket s;
             try { s = _listen.Accept(); } catch (SocketException) { return; } catch (ObjectDisposedException) { return; }
+            s.NoDelay = true; // replies are small writes: no Nagle wait behind the previous one
             Interlocked.Increment(ref Connections);
             lock (_accepted) _accepted.Add(s);
             new Thread(() => Serve(s)) { IsBackground = true }.Start();

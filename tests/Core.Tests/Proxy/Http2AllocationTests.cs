@@ -41,6 +41,39 @@ public sealed class Http2AllocationTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// h2 → h2 with many streams in flight at once (bursts of 100 on one connection, multiplexed onto one pooled upstream
+    /// connection): stream objects must come back to their pools as fast as bursts take them, and the pools must keep
+    /// as many as are in flight. Both pools used to keep 64, and upstream streams returned only at the upstream
+    /// connection's next read (under h2load -m10 ~1 % of requests allocated a new stream).
+    /// </summary>
+    [Fact]
+    public async Task BurstsOfConcurrentStreamsToAnHttp2ClusterAllocateNothingInSteadyState()
+    {
+        using var backend = new BlockingH2Backend();
+        await using var proxy = await ProxyHarness.StartAsync(backend.Model(ProxyHarness.HttpModel(backend.Port)));
+        long perStream = await Task.Run(() =>
+        {
+            using var client = new BlockingH2Client(proxy.EndPoint);
+            const int Burst = 100;
+            client.Get();                                              // the upstream connection first
+            for (int i = 0; i < 200; i++) client.GetBurst(Burst);   // warm-up
+            const int Bursts = 200;
+            long best = long.MaxValue;
+            for (int window = 0; window < 5; window++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < Bursts; i++) client.GetBurst(Burst);
+                long after = GC.GetTotalAllocatedBytes(precise: true);
+                output.WriteLine($"window {window}: {after - before} bytes over {Bursts * Burst} streams in bursts of {Burst} ({(after - before) / (double)(Bursts * Burst):0.###} B/stream)");
+                best = Math.Min(best, after - before);
+            }
+            return best / (Bursts * Burst);
+        });
+        Assert.Equal(1, backend.Connections);
+        Assert.True(perStream < 1, $"expected 0 B/stream, measured {perStream} B/stream");
+    }
+
+    /// <summary>
     /// The other translation: an HTTP/1.1 keep-alive client → a cluster that speaks HTTP/2 (explicit h2) on a
     /// pooled multiplexed connection. The response-head deadline of each request (route timeout 15 s) must
     /// cost nothing per request either.
@@ -90,6 +123,7 @@ internal sealed class BlockingH2Client : IDisposable
     private readonly byte[] _in = new byte[64 * 1024];
     private readonly byte[] _request;
     private readonly byte[] _out = new byte[64];
+    private byte[] _burst = [];
     private int _have;
     private int _streamId = 1;
     private long _consumed;
@@ -162,6 +196,41 @@ internal sealed class BlockingH2Client : IDisposable
                 if (status != 0x88) throw new InvalidOperationException($"unexpected status representation 0x{status:x2}");
                 return;
             }
+        }
+    }
+
+    /// <summary><paramref name="count"/> GETs on consecutive new streams, sent in one write; returns when all have ended.</summary>
+    public void GetBurst(int count)
+    {
+        int first = _streamId;
+        if (_burst.Length < count * _request.Length) _burst = new byte[count * _request.Length];
+        for (int i = 0; i < count; i++)
+        {
+            _request.CopyTo(_burst, i * _request.Length);
+            BinaryPrimitives.WriteInt32BigEndian(_burst.AsSpan(i * _request.Length + 5), _streamId);
+            _streamId += 2;
+        }
+        _s.Send(_burst, 0, count * _request.Length, SocketFlags.None);
+        int ended = 0;
+        while (ended < count)
+        {
+            int length = NextFrame(out byte type, out byte flags, out int stream);
+            ReadOnlySpan<byte> payload = _in.AsSpan(9, length);
+            bool ours = stream >= first && stream < _streamId;
+            if (type == 0x4 && (flags & 0x1) == 0) Send(0, 0x4, 0x1, 0, 0);          // SETTINGS → ACK
+            else if (type == 0x7 || type == 0x3) throw new InvalidOperationException($"GOAWAY/RST_STREAM on {stream}: {Convert.ToHexString(payload)}");
+            else if (ours && type == 0x1 && (payload.Length == 0 || payload[0] != 0x88)) throw new InvalidOperationException($"unexpected response head on {stream}: {Convert.ToHexString(payload)}");
+            else if (ours && type == 0x0)
+            {
+                _consumed += length;
+                if (_consumed >= 16 * 1024)
+                {
+                    Send(0, 0x8, 0, 0, (int)_consumed);                          // WINDOW_UPDATE on the connection
+                    _consumed = 0;
+                }
+            }
+            Consume(9 + length);
+            if (ours && (flags & 0x1) != 0 && type is 0x0 or 0x1) ended++;
         }
     }
 

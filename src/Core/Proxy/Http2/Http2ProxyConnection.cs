@@ -19,6 +19,9 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     // No lock: streams are taken (AcceptStream, on HEADERS) and given back (Recycle, between read passes) only
     // by the read loop, so the pool is a single-thread structure.
     private readonly Stack<Http2ProxyStream> _pool = new();
+    /// <summary>Recycled streams kept: as many as the client may open at once (up to 128, ~5 KB each), so a client that
+    /// keeps that many in flight reuses them instead of allocating a stream per request.</summary>
+    private int PoolCapacity => Math.Min(Options.MaxConcurrentStreams, 128);
     private readonly ReusableSignal _allStreamsDone = new();
     private int _runningStreams;
     private long _idleSinceMs = Environment.TickCount64;
@@ -131,7 +134,7 @@ internal sealed class Http2ProxyConnection : Http2Connection, IHeartbeatTarget
     {
         var s = (Http2ProxyStream)stream;
         s.RecycleInbound();
-        if (_pool.Count < 64)
+        if (_pool.Count < PoolCapacity)
         {
             _pool.Push(s);
             return;
