@@ -62,14 +62,53 @@ internal static class UpstreamRequests
             cluster.Stats.UpstreamCxNoneHealthy.Increment();
             return (null, null, ProxyError.NoHealthyUpstream);
         }
-        Http2UpstreamConnection? connection = cluster.Http2Pool.TryReserve(endpoint);
+        Http2UpstreamPool pool = cluster.Http2Pool;
+        Http2UpstreamConnection? connection = pool.TryReserve(endpoint);
         if (connection is not null) return (connection, endpoint, ProxyError.None);
-        var (context, error) = await ConnectAsync(cluster, endpoint, services);
-        if (context is null) return (null, endpoint, error);
-        connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats, services.Heartbeat);
-        connection.Start();
-        if (!cluster.Http2Pool.Add(connection)) return (null, endpoint, ProxyError.UpstreamOverflow);
-        return (connection, endpoint, ProxyError.None);
+        while (true)
+        {
+            // No room: share a connection already being opened if it has room, as Envoy's pool does (a burst of requests
+            // to a cold cluster opens one connection, not one each); else open one that later requests can share.
+            PendingHttp2Connection pending = pool.JoinOrOpen(endpoint, cluster.Http2Options.MaxConcurrentStreams, out bool opener);
+            if (opener) return await OpenHttp2ConnectionAsync(cluster, services, endpoint, pending);
+            Http2UpstreamConnection? opened = await pending.Task;
+            if (opened is null) return (null, endpoint, pending.Overflowed ? ProxyError.UpstreamOverflow : ProxyError.UpstreamConnectFailure);
+            if (opened.TryReserve()) return (opened, endpoint, ProxyError.None);
+            // It filled up (the peer allows fewer streams than we assumed): any connection with room, else round again.
+            connection = pool.TryReserve(endpoint);
+            if (connection is not null) return (connection, endpoint, ProxyError.None);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private static async ValueTask<(Http2UpstreamConnection?, Balancing.EndpointState?, ProxyError)> OpenHttp2ConnectionAsync(
+        ClusterRuntime cluster, ProxyServices services, Balancing.EndpointState endpoint, PendingHttp2Connection pending)
+    {
+        Http2UpstreamPool pool = cluster.Http2Pool;
+        try
+        {
+            var (context, error) = await ConnectAsync(cluster, endpoint, services);
+            if (context is null)
+            {
+                pool.CompleteConnect(endpoint, pending, null, overflowed: error == ProxyError.UpstreamOverflow);
+                return (null, endpoint, error);
+            }
+            var connection = new Http2UpstreamConnection(context, endpoint, cluster, cluster.Http2Options, cluster.Http2Stats, services.Heartbeat);
+            connection.Start();
+            if (!pool.Add(connection))
+            {
+                pool.CompleteConnect(endpoint, pending, null, overflowed: true);
+                return (null, endpoint, ProxyError.UpstreamOverflow);
+            }
+            pool.CompleteConnect(endpoint, pending, connection, overflowed: false);
+            return (connection, endpoint, ProxyError.None);
+        }
+        catch
+        {
+            // The requests sharing this connect must not wait forever (a second completion is ignored).
+            pool.CompleteConnect(endpoint, pending, null, overflowed: false);
+            throw;
+        }
     }
 
     /// <summary>Opens a transport connection to <paramref name="endpoint"/> under the cluster's connection breaker, counting as Envoy does.</summary>

@@ -152,7 +152,10 @@ internal sealed class BlockingH2Backend : IDisposable
     }
 
     /// <summary>A bootstrap like <c>ProxyHarness.HttpModel</c> whose cluster speaks HTTP/2 (explicit h2) to this backend.</summary>
-    public BootstrapModel Model(BootstrapModel httpModel, Http2ProtocolOptionsModel? http2 = null)
+    public BootstrapModel Model(BootstrapModel httpModel, Http2ProtocolOptionsModel? http2 = null) => Model(httpModel, Port, http2);
+
+    /// <summary>The same bootstrap with the cluster's one endpoint at <paramref name="port"/> on loopback.</summary>
+    public static BootstrapModel Model(BootstrapModel httpModel, int port, Http2ProtocolOptionsModel? http2 = null)
     {
         var cluster = new ClusterModel
         {
@@ -161,7 +164,7 @@ internal sealed class BlockingH2Backend : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(1),
             UpstreamProtocol = UpstreamProtocol.Http2,
             Http2 = http2 ?? Http2ProtocolOptionsModel.Default,
-            Localities = [new LocalityEndpointsModel { Endpoints = [new EndpointModel { Host = "127.0.0.1", Port = Port, Address = IPAddress.Loopback }] }],
+            Localities = [new LocalityEndpointsModel { Endpoints = [new EndpointModel { Host = "127.0.0.1", Port = port, Address = IPAddress.Loopback }] }],
         };
         return new BootstrapModel
         {
