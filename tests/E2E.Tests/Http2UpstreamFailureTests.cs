@@ -133,10 +133,11 @@ public sealed class Http2UpstreamFailureTests(UpstreamFixture f, ITestOutputHelp
     }
 
     /// <summary>
-    /// Upstream headers, part of the body, then the upstream connection drops: the client gets the 200 head and then a
-    /// reset stream — never END_STREAM (a truncated success). Dropped at once, the upstream is usually gone before the
-    /// proxy forwarded the head (as on a loaded machine with the 100 ms delay): the head still goes out, the reset
-    /// right behind it.
+    /// Upstream headers, part of the body, then the upstream connection drops: the client never gets END_STREAM on a
+    /// truncated 200. Either the head went out and the stream is then reset (the usual order with the 100 ms delay), or
+    /// the proxy saw the upstream gone before the head and answers 503 itself — dropped at once (0 ms), and on a loaded
+    /// machine even after 100 ms, both happen. Checked frame by frame: curl's %{http_code} reads 000 when the reset
+    /// arrives in the same read as the head (curl 7.88 drops the buffered head when the stream closes with an error).
     /// </summary>
     [Theory]
     [InlineData(100)]
@@ -149,16 +150,21 @@ public sealed class Http2UpstreamFailureTests(UpstreamFixture f, ITestOutputHelp
         var t = await H2Transcript.Get(port, "/bad/x");
         output.WriteLine(t.ToString());
         Assert.True(t.ProtocolViolation is null, t.ProtocolViolation + "\n" + t);
-        Assert.True(t.Status == "200", "the response head was not forwarded: " + t);
-        Assert.DoesNotContain(t.Frames, fr => fr.Stream == 1 && fr.EndStream);
-        Assert.True(t.DataBytes(1) < 100_000, t.ToString());
-        Assert.True(t.Frames.Exists(fr => fr.Type == FrameType.RstStream && fr.Stream == 1) || t.Ending.StartsWith("closed", StringComparison.Ordinal),
-            "stream 1 neither reset nor the connection closed: " + t);
-        // curl's view of the same: a reset stream (92) or a short body (18). Its %{http_code} is 000 when the reset
-        // arrived in the same read as the head (curl 7.88 drops the buffered head when the stream closes with an error).
+        Assert.True(t.Ending == "stream 1 ended", t.ToString());
+        if (t.Status == "200")
+        {
+            Assert.DoesNotContain(t.Frames, fr => fr.Stream == 1 && fr.EndStream);
+            Assert.True(t.DataBytes(1) < 100_000, t.ToString());
+            Assert.True(t.Frames.Exists(fr => fr.Type == FrameType.RstStream && fr.Stream == 1), "stream 1 was not reset: " + t);
+        }
+        else
+        {
+            Assert.True(t.Status == "503" && t.Frames.Exists(fr => fr.Stream == 1 && fr.EndStream), "neither a reset 200 nor a 503: " + t);
+        }
+        // curl's view of the same: a reset stream (92) or a short body (18), or the proxy's own 503.
         var r = await Proc.Curl("--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", $"http://127.0.0.1:{port}/bad/x");
         output.WriteLine(r.ToString());
-        Assert.True(r.ExitCode is 92 or 18, r.ToString());
+        Assert.True(r.ExitCode is 92 or 18 || (r.ExitCode == 0 && r.StdOut.StartsWith("503 ", StringComparison.Ordinal)), r.ToString());
         Assert.NotEqual("200 100000", r.StdOut);
         await AssertStillServes(sc, port);
     }
