@@ -19,13 +19,16 @@ public sealed class MisbehavingH2Upstream : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Fault _fault;
+    private readonly TimeSpan _dieAfter;
     private readonly Task _accept;
     public int Port { get; }
     public int Requests;
 
-    public MisbehavingH2Upstream(Fault fault)
+    /// <param name="dieAfter">DieMidResponse: how long after the first DATA the connection is dropped.</param>
+    public MisbehavingH2Upstream(Fault fault, TimeSpan? dieAfter = null)
     {
         _fault = fault;
+        _dieAfter = dieAfter ?? TimeSpan.FromMilliseconds(100);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accept = Task.Run(AcceptLoop);
@@ -86,7 +89,7 @@ public sealed class MisbehavingH2Upstream : IAsyncDisposable
                 block.AddRange(ProbeHpack.Encode([("content-length", "100000")]));
                 Frame(s, FrameType.Headers, FrameFlags.EndHeaders, stream, block.ToArray());
                 Frame(s, FrameType.Data, 0, stream, new byte[1000]);
-                await Task.Delay(100);
+                if (_dieAfter > TimeSpan.Zero) await Task.Delay(_dieAfter);
                 s.Close(); // dies with 99,000 bytes still owed
                 return;
             }
@@ -126,21 +129,72 @@ public sealed class Http2UpstreamFailureTests(UpstreamFixture f, ITestOutputHelp
             $"http://127.0.0.1:{port}/bad/x"]);
         Assert.True(r.StdOut == "503", r.ToString());
         Assert.True(bad.Requests >= 1, "the upstream never saw the request");
-        await RawH2.AssertStillServes(sc, port);
+        await AssertStillServes(sc, port);
     }
 
-    [Fact]
-    public async Task Upstream_dying_mid_response_resets_the_client_stream()
+    /// <summary>
+    /// Upstream headers, part of the body, then the upstream connection drops: the client never gets END_STREAM on a
+    /// truncated 200. Either the head went out and the stream is then reset (the usual order with the 100 ms delay), or
+    /// the proxy saw the upstream gone before the head and answers 503 itself — dropped at once (0 ms), and on a loaded
+    /// machine even after 100 ms, both happen. Checked frame by frame: curl's %{http_code} reads 000 when the reset
+    /// arrives in the same read as the head (curl 7.88 drops the buffered head when the stream closes with an error).
+    /// </summary>
+    [Theory]
+    [InlineData(100)]
+    [InlineData(0)]
+    public async Task Upstream_dying_mid_response_resets_the_client_stream(int dieAfterMs)
     {
-        await using var bad = new MisbehavingH2Upstream(MisbehavingH2Upstream.Fault.DieMidResponse);
+        await using var bad = new MisbehavingH2Upstream(MisbehavingH2Upstream.Fault.DieMidResponse, TimeSpan.FromMilliseconds(dieAfterMs));
         var (sc, port) = await Start(bad.Port);
         using var _ = sc;
+        var t = await H2Transcript.Get(port, "/bad/x");
+        output.WriteLine(t.ToString());
+        Assert.True(t.ProtocolViolation is null, t.ProtocolViolation + "\n" + t);
+        Assert.True(t.Ending == "stream 1 ended", t.ToString());
+        if (t.Status == "200")
+        {
+            Assert.DoesNotContain(t.Frames, fr => fr.Stream == 1 && fr.EndStream);
+            Assert.True(t.DataBytes(1) < 100_000, t.ToString());
+            Assert.True(t.Frames.Exists(fr => fr.Type == FrameType.RstStream && fr.Stream == 1), "stream 1 was not reset: " + t);
+        }
+        else
+        {
+            Assert.True(t.Status == "503" && t.Frames.Exists(fr => fr.Stream == 1 && fr.EndStream), "neither a reset 200 nor a 503: " + t);
+        }
+        // curl's view of the same: a reset stream (92) or a short body (18), or the proxy's own 503.
         var r = await Proc.Curl("--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", $"http://127.0.0.1:{port}/bad/x");
         output.WriteLine(r.ToString());
-        // headers were already forwarded, so the failure can only show as a reset stream (curl 92) or a short body (curl 18)
-        Assert.True(r.ExitCode is 92 or 18, r.ToString());
-        Assert.StartsWith("200 ", r.StdOut);
+        Assert.True(r.ExitCode is 92 or 18 || (r.ExitCode == 0 && r.StdOut.StartsWith("503 ", StringComparison.Ordinal)), r.ToString());
         Assert.NotEqual("200 100000", r.StdOut);
-        await RawH2.AssertStillServes(sc, port);
+        await AssertStillServes(sc, port);
+    }
+
+    /// <summary>
+    /// The sidecar is alive and a fresh h2c connection gets an ordinary answer, checked frame by frame (what nghttp2
+    /// would call a connection error is named) and with curl through a relay that records what the sidecar sent:
+    /// curl's exit 52 ("empty reply") means nghttp2 rejected the first bytes (a first frame other than SETTINGS, bad
+    /// HPACK, DATA before HEADERS...), and the failure message then shows those bytes and the sidecar's h2 counters.
+    /// </summary>
+    private static async Task AssertStillServes(SidecarProcess sc, int port)
+    {
+        Assert.False(sc.Process.HasExited, "sidecar died");
+        await using (var relay = new RecordingRelay(port))
+        {
+            var r = await Proc.Curl("--http2-prior-knowledge", "-w", " %{http_code} %{http_version}", $"http://127.0.0.1:{relay.Port}/hello");
+            if (r.StdOut != "hello\n 200 2")
+            {
+                await Task.Delay(100);
+                Assert.Fail($"{r}\nsidecar sent {H2Transcript.DescribeFrames(relay.FromServer)}\n{await Http2Counters(sc)}");
+            }
+        }
+        var t = await H2Transcript.Get(port, "/hello");
+        Assert.True(t.ProtocolViolation is null && t.Status == "200" && t.Ending == "stream 1 ended", $"{t.ProtocolViolation} {t}\n{await Http2Counters(sc)}");
+    }
+
+    private static async Task<string> Http2Counters(SidecarProcess sc)
+    {
+        var lines = (await sc.Admin("GET", "/stats")).Split('\n')
+            .Where(l => l.Contains("http2", StringComparison.Ordinal) || l.Contains("downstream_cx", StringComparison.Ordinal) || l.Contains("h2up", StringComparison.Ordinal));
+        return string.Join("\n", lines.Where(l => !l.EndsWith(": 0", StringComparison.Ordinal)));
     }
 }

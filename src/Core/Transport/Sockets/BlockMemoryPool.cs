@@ -19,14 +19,19 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
 
     private readonly ConcurrentQueue<Block> _free = new();
     private int _freeCount;
+    private readonly BlockQuarantine? _quarantine;
 
-    public BlockMemoryPool(int blockSize = DefaultBlockSize)
+    public BlockMemoryPool(int blockSize = DefaultBlockSize, bool quarantine = false)
     {
         if (blockSize < 4096) throw new ArgumentOutOfRangeException(nameof(blockSize), "a block holds at least one page");
         BlockSize = blockSize;
+        _quarantine = quarantine ? new BlockQuarantine() : null;
     }
 
-    public static new BlockMemoryPool Shared { get; } = new(BlockSizeFromEnvironment());
+    public static new BlockMemoryPool Shared { get; } = new(BlockSizeFromEnvironment(), Environment.GetEnvironmentVariable("SIDECAR_TRANSPORT_QUARANTINE") == "1");
+
+    /// <summary>Writes found in blocks after they were returned (quarantine mode only; see <see cref="BlockQuarantine"/>).</summary>
+    public long WritesAfterReturn => _quarantine?.Violations ?? 0;
 
     public int BlockSize { get; }
 
@@ -40,6 +45,11 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
         Interlocked.Increment(ref _outstanding);
+        if (_quarantine is not null)
+        {
+            byte[] array = _quarantine.TakeClean() ?? GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true);
+            return new Block(this, array) { Rented = true };
+        }
         if (_free.TryDequeue(out Block? block))
         {
             Interlocked.Decrement(ref _freeCount);
@@ -52,6 +62,11 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
     private void Return(Block block)
     {
         Interlocked.Decrement(ref _outstanding);
+        if (_quarantine is not null)
+        {
+            _quarantine.Hold(block.Array);
+            return;
+        }
         if (Interlocked.Increment(ref _freeCount) > MaxRetainedBlocks)
         {
             Interlocked.Decrement(ref _freeCount);
