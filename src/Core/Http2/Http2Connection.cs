@@ -97,8 +97,11 @@ public abstract partial class Http2Connection : IDisposable
         ];
         // A client must not send ENABLE_CONNECT_PROTOCOL (RFC 8441 §3 is a server setting); drop it there.
         if (!IsServer) s = s[..5];
-        Volatile.Write(ref _settingsAcked, false);
+        // The time first: the heartbeat (another thread) reads "not acknowledged" and then the time. In the other order
+        // it could see "not acknowledged, sent at 0" — overdue by the whole uptime — and write GOAWAY(SETTINGS_TIMEOUT),
+        // possibly ahead of these SETTINGS (curl: exit 52; the CI flake of Http2UpstreamFailureTests).
         Volatile.Write(ref _settingsSentAtMs, Environment.TickCount64);
+        Volatile.Write(ref _settingsAcked, false);
         Output.WriteSettings(s, Options.InitialConnectionWindowSize - Http2Constants.DefaultWindowSize);
     }
 
