@@ -108,6 +108,27 @@ public sealed class HpackEncoder
     }
 
     /// <summary>
+    /// <see cref="Encode(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool, IBufferWriter{byte})"/> for a field forwarded
+    /// from a decoded block whose name the decoder knew as a static-table name (<paramref name="staticNameIndex"/>, the
+    /// first index with it, e.g. from <see cref="Http2.Http2Head.GetStaticNameIndex"/>): that name's hash and index are
+    /// known, so neither is computed again. 0 means unknown: the name is hashed and looked up as usual.
+    /// </summary>
+    public void Encode(ReadOnlySpan<byte> name, int staticNameIndex, ReadOnlySpan<byte> value, bool neverIndex, IBufferWriter<byte> output)
+    {
+        if (staticNameIndex == 0)
+        {
+            Encode(name, value, neverIndex, output);
+            return;
+        }
+        System.Diagnostics.Debug.Assert(HpackStaticTable.FirstIndexOfName(staticNameIndex) == staticNameIndex && name.SequenceEqual(HpackStaticTable.GetName(staticNameIndex)));
+        int bound = 3 * HpackInteger.MaxEncodedLength + name.Length + value.Length;
+        Span<byte> span = output.GetSpan(bound);
+        if (!TryEncode(name, HpackStaticTable.NameHash(staticNameIndex), staticNameIndex, value, neverIndex, span, out int written))
+            throw new InvalidOperationException("buffer writer returned a short span");
+        output.Advance(written);
+    }
+
+    /// <summary>
     /// <c>:status</c> (RFC 9113 §8.3.2). The seven codes of the static table (RFC 7541 Appendix A, indices 8–14) are one
     /// indexed byte written without formatting or lookup; other codes go through the general path.
     /// </summary>
@@ -153,13 +174,23 @@ public sealed class HpackEncoder
         }
         // A static name is preferred as the name reference, so the dynamic table matters for it only through a full
         // match — impossible when the field is sent never-indexed or its name is one the table never receives.
+        bool fullMatchWanted = !neverIndex && !(staticName != 0 && HpackIndexingPolicy.IsNeverIndexedName(staticName));
         int dynamicName = 0;
         uint valueHash = 0;
         bool valueHashed = false;
-        int dynamicFull = staticName != 0 && (neverIndex || HpackIndexingPolicy.IsNeverIndexedName(staticName))
-            ? 0
-            : FindDynamic(name, value, nameHash, neverIndex, out dynamicName, ref valueHash, ref valueHashed);
-        if (dynamicFull != 0) return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
+        if (_table.Count != 0)
+        {
+            // The full match first: a field the proxy sends on every message is usually found there at once, and its
+            // name then needs no lookup of its own.
+            if (fullMatchWanted)
+            {
+                valueHash = HpackHash.Of(value);
+                valueHashed = true;
+                int dynamicFull = _table.FindField(name, nameHash, value, valueHash);
+                if (dynamicFull != 0) return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
+            }
+            if (staticName == 0) dynamicName = _table.FindName(name, nameHash);
+        }
 
         HpackLiteralKind kind = neverIndex ? HpackLiteralKind.NeverIndexed : HpackIndexingPolicy.Choose(name, value, staticName, _table.MaxSize);
         // A static name never moves, so it is preferred over a dynamic one.
@@ -212,20 +243,5 @@ public sealed class HpackEncoder
         written = pos + length;
         return true;
     }
-
-    /// <summary>
-    /// Looks the field up in the dynamic table's hash index: the name first (newest entry with it, for a name
-    /// reference), then — only if the name is there at all and a full match is wanted — name and value together.
-    /// The value is hashed only in that case; the hash is kept for <see cref="HpackDynamicTable.Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool, uint, uint)"/>.
-    /// </summary>
-    private int FindDynamic(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint nameHash, bool nameOnly, out int nameIndex, ref uint valueHash, ref bool valueHashed)
-    {
-        nameIndex = 0;
-        if (_table.Count == 0) return 0;
-        nameIndex = _table.FindName(name, nameHash);
-        if (nameIndex == 0 || nameOnly) return 0;
-        valueHash = HpackHash.Of(value);
-        valueHashed = true;
-        return _table.FindField(name, nameHash, value, valueHash);
-    }
 }
+
