@@ -163,6 +163,25 @@ internal sealed class HpackDynamicTable
         }
     }
 
+    /// <summary>Insertion number of the entry at <paramref name="index"/> (1 = newest; hashed tables).</summary>
+    public uint NumberOf(int index) => _inserted - (uint)(index - 1);
+
+    /// <summary>Index of the live entry with insertion number <paramref name="number"/>, or 0 (hashed tables).</summary>
+    public int IndexOfNumber(uint number)
+    {
+        uint age = _inserted - number;
+        return age < (uint)Count ? (int)age + 1 : 0;
+    }
+
+    /// <summary>Whether entry <paramref name="index"/> is name (ignoring ASCII case) and value (exactly). Hashed tables only.</summary>
+    public bool Holds(int index, ReadOnlySpan<byte> name, uint nameHash, ReadOnlySpan<byte> value)
+    {
+        ref readonly Entry entry = ref Get(index);
+        return entry.NameHash == nameHash && entry.ValueLength == value.Length
+            && BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)
+            && BytesEqual(ValueOffset(entry), entry.ValueLength, value, ignoreCase: false);
+    }
+
     /// <summary>
     /// The index of the entry with insertion number <paramref name="number"/> if it is still in the table and older
     /// than the one at <paramref name="previous"/>, else 0. The second condition ends every walk: after 2^32

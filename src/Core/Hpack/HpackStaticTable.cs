@@ -25,6 +25,9 @@ public static class HpackStaticTable
     /// <summary>For every index: the first index carrying the same name (what <see cref="FindName(ReadOnlySpan{byte})"/> gives).</summary>
     private static readonly byte[] FirstWithSameName = new byte[Count + 1];
 
+    /// <summary>For every index: the length of its value (all under 16).</summary>
+    private static readonly byte[] ValueLengths = new byte[Count + 1];
+
     /// <summary>For every index: <see cref="HpackHash.OfLowerCase"/> of its name, so a name known by index is not hashed again.</summary>
     private static readonly uint[] NameHashes = new uint[Count + 1];
 
@@ -55,6 +58,7 @@ public static class HpackStaticTable
             Names[i] = Encoding.ASCII.GetBytes(entries[(i - 1) * 2]);
             Values[i] = Encoding.ASCII.GetBytes(entries[(i - 1) * 2 + 1]);
             NameHashes[i] = HpackHash.OfLowerCase(Names[i]);
+            ValueLengths[i] = (byte)Values[i].Length;
             if (i > 1 && Names[i].AsSpan().SequenceEqual(Names[i - 1]))
             {
                 int first = FirstWithSameName[i - 1];
@@ -100,7 +104,8 @@ public static class HpackStaticTable
     {
         for (int i = nameIndex; i <= LastWithSameName[nameIndex]; i++)
         {
-            if (value.SequenceEqual(Values[i])) return i;
+            // Lengths first, from one small array: most names' only value is empty, and most fields have a value.
+            if (ValueLengths[i] == value.Length && value.SequenceEqual(Values[i])) return i;
         }
         return 0;
     }

@@ -6,8 +6,9 @@ namespace Sidecar.Core.Hpack;
 
 /// <summary>
 /// A decoder's memory of the last few Huffman strings it decoded (RFC 7541 §5.2) and what they decoded to. Peers
-/// such as nginx send their response fields (server, date, content-type, content-length) as Huffman literals without
-/// indexing on every response: the same encoded bytes again and again, each a walk of the code's state machine. A hit
+/// such as nginx 1.22 send their response fields (server, date, content-type, content-length) as Huffman literals on
+/// every response — with incremental indexing, but never referring to the entries — and clients such as h2load send
+/// :path as one: the same encoded bytes again and again, each a walk of the code's state machine. A hit
 /// here is a compare of the encoded bytes with the stored ones, all of them, and a copy of the stored result; a
 /// string is stored only after it decoded without error, so a hit can never turn bad input into good or differ from
 /// what <see cref="Huffman.Decode"/> would give. Memory is fixed (one 1 KiB array, taken on the first store); nothing
