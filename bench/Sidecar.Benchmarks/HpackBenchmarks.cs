@@ -40,8 +40,10 @@ public class HpackBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _decoder.Dispose();
+        _decoder?.Dispose();
         _literalDecoder?.Dispose();
+        _nginxDecoder?.Dispose();
+        _head.Dispose();
     }
 
     /// <summary>Encodes the request into a fixed buffer (warm table: mostly indexed, :path and x-request-id literal).</summary>
@@ -180,6 +182,96 @@ public class HpackBenchmarks
     {
         Huffman.Decode(_huffmanPath, _decoded, out int written);
         return written;
+    }
+
+    // nginx 1.22's response to the h2 profile's GET /hello as captured: :status indexed, then every field a literal
+    // with incremental indexing by static name with a Huffman value, never referred to later — the same bytes on every
+    // response of the connection, and four table entries added (and as many evicted) per response.
+    private static readonly (int StaticName, byte[] Value)[] NginxResponse =
+    [
+        (54, A("nginx/1.22.1")), (33, A("Fri, 27 Nov 2026 20:52:22 GMT")), (31, A("text/plain")), (28, A("13")),
+    ];
+
+    // h2load's request as the proxy forwards it: pseudo-headers by prepared name, the client's fields by the static
+    // index the decoder reported, then the proxy's own.
+    private static readonly (int StaticName, byte[] Name, byte[] Value)[] H2loadFields =
+    [
+        (19, A("accept"), A("*/*")), (16, A("accept-encoding"), A("gzip, deflate")), (58, A("user-agent"), A("h2load nghttp2/1.52.0")),
+    ];
+
+    private static readonly HpackFieldName ForwardedProto = new("x-forwarded-proto");
+    private static readonly HpackFieldName ExpectedTimeout = new("x-envoy-expected-rq-timeout-ms");
+    private static readonly HpackFieldName UpstreamServiceTime = new("x-envoy-upstream-service-time");
+
+    private byte[] _nginxBlock = [];
+    private HpackDecoder _nginxDecoder = null!;
+    private readonly Sidecar.Core.Http2.Http2Head _head = new();
+    private HpackEncoder _proxyEncoder = null!;
+
+    [GlobalSetup(Targets = [nameof(DecodeNginxResponse), nameof(EncodeProxiedRequest), nameof(EncodeProxiedResponse)])]
+    public void SetupProxied()
+    {
+        var block = new List<byte> { 0x88 };
+        foreach ((int index, byte[] value) in NginxResponse)
+        {
+            block.Add((byte)(0x40 | index));  // §6.2.1, 6-bit name index
+            byte[] huffman = HuffmanOf(value);
+            block.Add((byte)(0x80 | huffman.Length));
+            block.AddRange(huffman);
+        }
+        _nginxBlock = [.. block];
+        _nginxDecoder = new HpackDecoder();
+        _proxyEncoder = new HpackEncoder();
+        for (int i = 0; i < 4; i++)
+        {
+            DecodeNginxResponse();
+            EncodeProxiedRequest();
+            EncodeProxiedResponse();
+        }
+    }
+
+    /// <summary>nginx's response block decoded into the stream's head, as the upstream connection does per response.</summary>
+    [Benchmark]
+    public int DecodeNginxResponse()
+    {
+        _head.Reset(Sidecar.Core.Http2.Http2HeadKind.Response);
+        _nginxDecoder.Decode(_nginxBlock, endHeaders: true, _head);
+        return _head.HeaderCount;
+    }
+
+    /// <summary>What Http2Fields.RequestToHttp2 asks of the upstream encoder for h2load's GET /hello (warm table).</summary>
+    [Benchmark]
+    public int EncodeProxiedRequest()
+    {
+        _writer.ResetWrittenCount();
+        HpackEncoder e = _proxyEncoder;
+        e.BeginBlock(_writer);
+        e.Encode(HpackFieldName.Method, "GET"u8, false, _writer);
+        e.Encode(HpackFieldName.Scheme, "http"u8, false, _writer);
+        e.Encode(HpackFieldName.Path, "/hello"u8, false, _writer);
+        e.Encode(HpackFieldName.Authority, "127.0.0.1:29340"u8, false, _writer);
+        foreach ((int index, byte[] name, byte[] value) in H2loadFields) e.Encode(name, index, value, false, _writer);
+        e.Encode(ForwardedProto, "http"u8, false, _writer);
+        e.Encode(ExpectedTimeout, "15000"u8, false, _writer);
+        return _writer.WrittenCount;
+    }
+
+    /// <summary>What Http2Fields.ResponseFromHttp2 asks of the downstream encoder for nginx's response (warm table).</summary>
+    [Benchmark]
+    public int EncodeProxiedResponse()
+    {
+        _writer.ResetWrittenCount();
+        HpackEncoder e = _proxyEncoder;
+        e.BeginBlock(_writer);
+        e.EncodeStatus(200, _writer);
+        for (int i = 1; i < NginxResponse.Length; i++)
+        {
+            (int index, byte[] value) = NginxResponse[i];
+            e.Encode(HpackStaticTable.GetName(index), index, value, false, _writer);
+        }
+        e.Encode(HpackFieldName.Server, "envoy"u8, false, _writer);
+        e.Encode(UpstreamServiceTime, (_responseNumber++ & 1) == 0 ? "0"u8 : "1"u8, false, _writer);
+        return _writer.WrittenCount;
     }
 
     private byte[] EncodeAll(HpackEncoder encoder, (byte[] Name, byte[] Value)[] fields) => _block.AsSpan(0, EncodeInto(encoder, fields)).ToArray();

@@ -16,6 +16,7 @@ public sealed class HpackDecoder : IDisposable
     private const int CarryOverSlack = 64;
 
     private readonly HpackDynamicTable _table;
+    private readonly HuffmanMemo _huffman = new();
     private int _maxDynamicTableSize;
     private byte[]? _pending;       // bytes of a representation split across fragments
     private int _pendingLength;
@@ -189,14 +190,14 @@ public sealed class HpackDecoder : IDisposable
             if (rep.Index == 0 || rep.Index > HpackStaticTable.Count + _table.Count) return false;
             if (rep.Index <= HpackStaticTable.Count)
             {
-                Emit(HpackStaticTable.GetName(rep.Index), HpackStaticTable.GetValue(rep.Index), false, sink);
+                Emit(HpackStaticTable.GetName(rep.Index), HpackStaticTable.GetValue(rep.Index), false, HpackStaticTable.FirstIndexOfName(rep.Index), sink);
                 return true;
             }
             ref readonly HpackDynamicTable.Entry entry = ref _table.Get(rep.Index - HpackStaticTable.Count);
             Span<byte> scratch = Scratch(entry.NameLength + entry.ValueLength);
             ReadOnlySpan<byte> name = _table.Read(entry.Offset, entry.NameLength, scratch);
             ReadOnlySpan<byte> value = _table.Read(_table.ValueOffset(entry), entry.ValueLength, scratch[entry.NameLength..]);
-            Emit(name, value, false, sink);
+            Emit(name, value, false, entry.StaticName, sink);
             return true;
         }
 
@@ -209,6 +210,7 @@ public sealed class HpackDecoder : IDisposable
         Span<byte> buffer = Scratch(nameRoom + valueRoom);
 
         ReadOnlySpan<byte> fieldName;
+        int staticName = 0;
         if (rep.Index == 0)
         {
             if (!ReadString(source.Slice(rep.NameOffset, rep.NameLength), rep.NameHuffman, buffer[..nameRoom], out fieldName)) return false;
@@ -216,6 +218,7 @@ public sealed class HpackDecoder : IDisposable
         else if (rep.Index <= HpackStaticTable.Count)
         {
             fieldName = HpackStaticTable.GetName(rep.Index);
+            staticName = HpackStaticTable.FirstIndexOfName(rep.Index);
         }
         else
         {
@@ -224,11 +227,12 @@ public sealed class HpackDecoder : IDisposable
             Span<byte> copy = buffer[..nameRoom];
             _table.Read(entry.Offset, entry.NameLength, copy).CopyTo(copy);
             fieldName = copy;
+            staticName = entry.StaticName;
         }
         if (!ReadString(source.Slice(rep.ValueOffset, rep.ValueLength), rep.ValueHuffman, buffer[nameRoom..], out ReadOnlySpan<byte> fieldValue)) return false;
 
-        if (rep.Kind == HpackRepresentationKind.LiteralIncremental) _table.Add(fieldName, fieldValue, lowerCaseName: false);
-        Emit(fieldName, fieldValue, rep.Kind == HpackRepresentationKind.LiteralNeverIndexed, sink);
+        if (rep.Kind == HpackRepresentationKind.LiteralIncremental) _table.Add(fieldName, fieldValue, staticName);
+        Emit(fieldName, fieldValue, rep.Kind == HpackRepresentationKind.LiteralNeverIndexed, staticName, sink);
         return true;
     }
 
@@ -241,24 +245,25 @@ public sealed class HpackDecoder : IDisposable
         return true;
     }
 
-    private static bool ReadString(ReadOnlySpan<byte> encoded, bool huffman, Span<byte> room, out ReadOnlySpan<byte> decoded)
+    private bool ReadString(ReadOnlySpan<byte> encoded, bool huffman, Span<byte> room, out ReadOnlySpan<byte> decoded)
     {
         if (!huffman)
         {
             decoded = encoded;
             return true;
         }
-        // §5.2: EOS inside, padding over 7 bits or not all ones => decoding error.
-        OperationStatus status = Huffman.Decode(encoded, room, out int written);
+        // §5.2: EOS inside, padding over 7 bits or not all ones => decoding error. Repeats of recent strings
+        // (a peer's literals without indexing) come from the memo, with the same results.
+        OperationStatus status = _huffman.Decode(encoded, room, out int written);
         decoded = room[..written];
         return status == OperationStatus.Done;
     }
 
     /// <summary>Counts the field against the list limit (RFC 9113 §6.5.2) and passes it on while under it.</summary>
-    private void Emit(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, IHpackHeaderSink sink)
+    private void Emit(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, int staticName, IHpackHeaderSink sink)
     {
         _listSize += name.Length + value.Length + HpackDynamicTable.EntryOverhead;
-        if (_listSize <= MaxHeaderListSize) sink.OnHeader(name, value, neverIndexed);
+        if (_listSize <= MaxHeaderListSize) sink.OnHeader(name, value, neverIndexed, staticName);
     }
 
     private Span<byte> Scratch(int length)

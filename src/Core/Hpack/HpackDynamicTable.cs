@@ -22,6 +22,8 @@ internal sealed class HpackDynamicTable
         public uint OlderSameName;
         /// <summary>Insertion number of the next older entry in this entry's (name, value) bucket (hashed tables).</summary>
         public uint OlderSameField;
+        /// <summary>The first static-table index with this entry's name, when it was added by a static name reference (decoders), else 0.</summary>
+        public byte StaticName;
     }
 
     private byte[] _data;
@@ -80,8 +82,15 @@ internal sealed class HpackDynamicTable
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName) =>
         Add(name, value, lowerCaseName, _hashed ? HpackHash.OfLowerCase(name) : 0, _hashed ? HpackHash.Of(value) : 0);
 
+    /// <summary>
+    /// A decoder's add: <paramref name="staticName"/> is the first static index with the name (it came as a static
+    /// name reference, or from an entry that did), else 0; kept with the entry for <see cref="Entry.StaticName"/>.
+    /// </summary>
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int staticName) =>
+        Add(name, value, lowerCaseName: false, 0, 0, staticName);
+
     /// <summary><see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool)"/> with the name's lower-case hash and the value's hash already known.</summary>
-    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName, uint nameHash, uint valueHash)
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool lowerCaseName, uint nameHash, uint valueHash, int staticName = 0)
     {
         long size = (long)name.Length + value.Length + EntryOverhead;
         if (size > MaxSize)
@@ -90,7 +99,7 @@ internal sealed class HpackDynamicTable
             return;
         }
         while (Size + size > MaxSize) EvictOldest();
-        int offset = (_dataStart + _dataLength) % _data.Length;
+        int offset = Wrap(_dataStart + _dataLength);
         CopyIn(name, offset);
         if (lowerCaseName)
         {
@@ -99,9 +108,9 @@ internal sealed class HpackDynamicTable
             LowerInPlace(_data.AsSpan(offset, head));
             LowerInPlace(_data.AsSpan(0, name.Length - head));
         }
-        CopyIn(value, (offset + name.Length) % _data.Length);
+        CopyIn(value, Wrap(offset + name.Length));
         _dataLength += name.Length + value.Length;
-        _newest = (_newest + 1) % _entries.Length;
+        _newest = _newest + 1 == _entries.Length ? 0 : _newest + 1;
         _entries[_newest] = new Entry
         {
             Offset = offset,
@@ -109,6 +118,7 @@ internal sealed class HpackDynamicTable
             ValueLength = value.Length,
             NameHash = nameHash,
             ValueHash = valueHash,
+            StaticName = (byte)staticName,
         };
         Count++;
         Size += (int)size;
@@ -151,6 +161,25 @@ internal sealed class HpackDynamicTable
             number = entry.OlderSameField;
             previous = index;
         }
+    }
+
+    /// <summary>Insertion number of the entry at <paramref name="index"/> (1 = newest; hashed tables).</summary>
+    public uint NumberOf(int index) => _inserted - (uint)(index - 1);
+
+    /// <summary>Index of the live entry with insertion number <paramref name="number"/>, or 0 (hashed tables).</summary>
+    public int IndexOfNumber(uint number)
+    {
+        uint age = _inserted - number;
+        return age < (uint)Count ? (int)age + 1 : 0;
+    }
+
+    /// <summary>Whether entry <paramref name="index"/> is name (ignoring ASCII case) and value (exactly). Hashed tables only.</summary>
+    public bool Holds(int index, ReadOnlySpan<byte> name, uint nameHash, ReadOnlySpan<byte> value)
+    {
+        ref readonly Entry entry = ref Get(index);
+        return entry.NameHash == nameHash && entry.ValueLength == value.Length
+            && BytesEqual(entry.Offset, entry.NameLength, name, ignoreCase: true)
+            && BytesEqual(ValueOffset(entry), entry.ValueLength, value, ignoreCase: false);
     }
 
     /// <summary>
@@ -226,10 +255,22 @@ internal sealed class HpackDynamicTable
             && Equal(_data.AsSpan(0, length - head), other[head..], ignoreCase);
     }
 
-    public int ValueOffset(in Entry entry) => (entry.Offset + entry.NameLength) % _data.Length;
+    public int ValueOffset(in Entry entry) => Wrap(entry.Offset + entry.NameLength);
 
+    /// <summary>
+    /// A position past the ring's end back into it. Every caller adds to an offset inside the ring a length that is
+    /// at most the ring's (nothing stored is longer than the table), so one subtraction does what a modulo would —
+    /// without a division on every read of a value and every add.
+    /// </summary>
+    private int Wrap(int position) => position >= _data.Length ? position - _data.Length : position;
+
+    /// <summary>
+    /// Exact bytes first: stored names are lower case (the encoder lowers them on the way in), and so are the names
+    /// it is asked about nearly always (HTTP/2 names are lower case, RFC 9113 §8.2.1; ours are prepared so), so the
+    /// case-folding compare is only the fallback for a name that arrived with capitals.
+    /// </summary>
     private static bool Equal(ReadOnlySpan<byte> stored, ReadOnlySpan<byte> other, bool ignoreCase) =>
-        ignoreCase ? System.Text.Ascii.EqualsIgnoreCase(stored, other) : stored.SequenceEqual(other);
+        stored.SequenceEqual(other) || (ignoreCase && System.Text.Ascii.EqualsIgnoreCase(stored, other));
 
     /// <summary>ASCII letters to lower case; other bytes (invalid in names, the caller validates) stay as they are.</summary>
     private static void LowerInPlace(Span<byte> bytes)
@@ -257,7 +298,7 @@ internal sealed class HpackDynamicTable
     {
         ref readonly Entry oldest = ref _entries[SlotOf(Count)];
         int bytes = oldest.NameLength + oldest.ValueLength;
-        _dataStart = (_dataStart + bytes) % _data.Length;
+        _dataStart = Wrap(_dataStart + bytes);
         _dataLength -= bytes;
         Size -= bytes + EntryOverhead;
         Count--;

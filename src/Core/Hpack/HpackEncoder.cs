@@ -11,8 +11,19 @@ public sealed class HpackEncoder
     /// <summary>RFC 9113 §6.5.2: the peer's SETTINGS_HEADER_TABLE_SIZE is 4096 until its SETTINGS say otherwise.</summary>
     private const int ProtocolDefaultTableSize = 4096;
 
+    /// <summary>Static names (1..61) and prepared names (<see cref="HpackFieldName.EntrySlot"/>) that have a slot in <see cref="_lastEntryByName"/>.</summary>
+    internal const int EntrySlotCount = HpackStaticTable.Count + 1 + 32;
+
     private readonly HpackDynamicTable _table;
     private readonly int _ownLimit;
+
+    /// <summary>
+    /// Per name slot: the insertion number of the dynamic entry that name last matched in full or was added as. Only a
+    /// hint — the entry is compared in full before use, so a stale number (evicted, renumbered by a resize) just misses.
+    /// Entries never repeat a (name, value) pair (a full match is indexed, never added again), so a hit is the entry
+    /// the hash index would find.
+    /// </summary>
+    private readonly uint[] _lastEntryByName = new uint[EntrySlotCount];
     private int _peerKnownSize = ProtocolDefaultTableSize;  // the size the peer's decoder is at, as far as it has been told
     private int _smallestSinceLastBlock = int.MaxValue;
     private bool _sizeUpdatePending;
@@ -102,7 +113,28 @@ public sealed class HpackEncoder
     {
         int bound = 3 * HpackInteger.MaxEncodedLength + name.Bytes.Length + value.Length;
         Span<byte> span = output.GetSpan(bound);
-        if (!TryEncode(name.Bytes, name.Hash, name.StaticIndex, value, neverIndex, span, out int written))
+        if (!TryEncode(name.Bytes, name.Hash, name.StaticIndex, name.EntrySlot, value, neverIndex, span, out int written))
+            throw new InvalidOperationException("buffer writer returned a short span");
+        output.Advance(written);
+    }
+
+    /// <summary>
+    /// <see cref="Encode(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool, IBufferWriter{byte})"/> for a field forwarded
+    /// from a decoded block whose name the decoder knew as a static-table name (<paramref name="staticNameIndex"/>, the
+    /// first index with it, e.g. from <see cref="Http2.Http2Head.GetStaticNameIndex"/>): that name's hash and index are
+    /// known, so neither is computed again. 0 means unknown: the name is hashed and looked up as usual.
+    /// </summary>
+    public void Encode(ReadOnlySpan<byte> name, int staticNameIndex, ReadOnlySpan<byte> value, bool neverIndex, IBufferWriter<byte> output)
+    {
+        if (staticNameIndex == 0)
+        {
+            Encode(name, value, neverIndex, output);
+            return;
+        }
+        System.Diagnostics.Debug.Assert(HpackStaticTable.FirstIndexOfName(staticNameIndex) == staticNameIndex && name.SequenceEqual(HpackStaticTable.GetName(staticNameIndex)));
+        int bound = 3 * HpackInteger.MaxEncodedLength + name.Length + value.Length;
+        Span<byte> span = output.GetSpan(bound);
+        if (!TryEncode(name, HpackStaticTable.NameHash(staticNameIndex), staticNameIndex, staticNameIndex, value, neverIndex, span, out int written))
             throw new InvalidOperationException("buffer writer returned a short span");
         output.Advance(written);
     }
@@ -140,10 +172,13 @@ public sealed class HpackEncoder
     public bool TryEncode(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndex, Span<byte> destination, out int written)
     {
         uint nameHash = HpackHash.OfLowerCase(name);
-        return TryEncode(name, nameHash, HpackStaticTable.FindName(name, nameHash), value, neverIndex, destination, out written);
+        int staticName = HpackStaticTable.FindName(name, nameHash);
+        return TryEncode(name, nameHash, staticName, staticName, value, neverIndex, destination, out written);
     }
 
-    private bool TryEncode(ReadOnlySpan<byte> name, uint nameHash, int staticName, ReadOnlySpan<byte> value, bool neverIndex, Span<byte> destination, out int written)
+    /// <param name="entrySlot">The name's slot in <see cref="_lastEntryByName"/> (its static index, or a prepared name's
+    /// <see cref="HpackFieldName.EntrySlot"/>), or 0 for none.</param>
+    private bool TryEncode(ReadOnlySpan<byte> name, uint nameHash, int staticName, int entrySlot, ReadOnlySpan<byte> value, bool neverIndex, Span<byte> destination, out int written)
     {
         written = 0;
         if (!neverIndex && staticName != 0)
@@ -153,13 +188,35 @@ public sealed class HpackEncoder
         }
         // A static name is preferred as the name reference, so the dynamic table matters for it only through a full
         // match — impossible when the field is sent never-indexed or its name is one the table never receives.
+        bool fullMatchWanted = !neverIndex && !(staticName != 0 && HpackIndexingPolicy.IsNeverIndexedName(staticName));
         int dynamicName = 0;
         uint valueHash = 0;
         bool valueHashed = false;
-        int dynamicFull = staticName != 0 && (neverIndex || HpackIndexingPolicy.IsNeverIndexedName(staticName))
-            ? 0
-            : FindDynamic(name, value, nameHash, neverIndex, out dynamicName, ref valueHash, ref valueHashed);
-        if (dynamicFull != 0) return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
+        if (_table.Count != 0)
+        {
+            // The full match first: a field the proxy sends on every message is usually found there at once, and its
+            // name then needs no lookup of its own.
+            if (fullMatchWanted)
+            {
+                // The entry this name matched last time, if it is still there and still this field (the whole name and
+                // value compared): the usual case for a field repeated on every message, with no hash or bucket walk.
+                if (entrySlot != 0)
+                {
+                    int remembered = _table.IndexOfNumber(_lastEntryByName[entrySlot]);
+                    if (remembered != 0 && _table.Holds(remembered, name, nameHash, value))
+                        return TryWriteIndexed(HpackStaticTable.Count + remembered, destination, out written);
+                }
+                valueHash = HpackHash.Of(value);
+                valueHashed = true;
+                int dynamicFull = _table.FindField(name, nameHash, value, valueHash);
+                if (dynamicFull != 0)
+                {
+                    if (entrySlot != 0) _lastEntryByName[entrySlot] = _table.NumberOf(dynamicFull);
+                    return TryWriteIndexed(HpackStaticTable.Count + dynamicFull, destination, out written);
+                }
+            }
+            if (staticName == 0) dynamicName = _table.FindName(name, nameHash);
+        }
 
         HpackLiteralKind kind = neverIndex ? HpackLiteralKind.NeverIndexed : HpackIndexingPolicy.Choose(name, value, staticName, _table.MaxSize);
         // A static name never moves, so it is preferred over a dynamic one.
@@ -178,7 +235,12 @@ public sealed class HpackEncoder
         }
         if (!TryWriteString(value, lowerCase: false, destination[pos..], out int v)) return false;
         pos += v;
-        if (kind == HpackLiteralKind.Incremental) _table.Add(name, value, lowerCaseName: true, nameHash, valueHashed ? valueHash : HpackHash.Of(value));
+        if (kind == HpackLiteralKind.Incremental)
+        {
+            _table.Add(name, value, lowerCaseName: true, nameHash, valueHashed ? valueHash : HpackHash.Of(value));
+            // When the entry did not fit (the table emptied instead) the number names nothing live: a later check misses.
+            if (entrySlot != 0) _lastEntryByName[entrySlot] = _table.NumberOf(1);
+        }
         written = pos;
         return true;
     }
@@ -212,20 +274,5 @@ public sealed class HpackEncoder
         written = pos + length;
         return true;
     }
-
-    /// <summary>
-    /// Looks the field up in the dynamic table's hash index: the name first (newest entry with it, for a name
-    /// reference), then — only if the name is there at all and a full match is wanted — name and value together.
-    /// The value is hashed only in that case; the hash is kept for <see cref="HpackDynamicTable.Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool, uint, uint)"/>.
-    /// </summary>
-    private int FindDynamic(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint nameHash, bool nameOnly, out int nameIndex, ref uint valueHash, ref bool valueHashed)
-    {
-        nameIndex = 0;
-        if (_table.Count == 0) return 0;
-        nameIndex = _table.FindName(name, nameHash);
-        if (nameIndex == 0 || nameOnly) return 0;
-        valueHash = HpackHash.Of(value);
-        valueHashed = true;
-        return _table.FindField(name, nameHash, value, valueHash);
-    }
 }
+

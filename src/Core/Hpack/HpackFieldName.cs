@@ -19,12 +19,27 @@ public sealed class HpackFieldName
         }
         Hash = HpackHash.OfLowerCase(_bytes);
         StaticIndex = HpackStaticTable.FindName(_bytes, Hash);
+        if (StaticIndex != 0)
+        {
+            EntrySlot = StaticIndex;
+        }
+        else
+        {
+            // The proxy prepares a handful of names once; past the slots an encoder keeps, a name just has none.
+            int slot = Interlocked.Increment(ref s_lastEntrySlot);
+            EntrySlot = slot < HpackEncoder.EntrySlotCount ? slot : 0;
+        }
     }
+
+    // Declared before the prepared names below: static initialisers run in text order, and they take slots.
+    private static int s_lastEntrySlot = HpackStaticTable.Count;
 
     public ReadOnlySpan<byte> Bytes => _bytes;
     internal uint Hash { get; }
     /// <summary>First static-table entry with this name, or 0.</summary>
     internal int StaticIndex { get; }
+    /// <summary>The name's slot in an encoder's memory of the entry it last matched: its static index, or one of the slots after them, or 0 (none).</summary>
+    internal int EntrySlot { get; }
 
     public static readonly HpackFieldName Method = new(":method");
     public static readonly HpackFieldName Scheme = new(":scheme");

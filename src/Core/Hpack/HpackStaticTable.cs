@@ -22,6 +22,15 @@ public static class HpackStaticTable
     /// <summary>For the first index of each name: the last index carrying the same name.</summary>
     private static readonly byte[] LastWithSameName = new byte[Count + 1];
 
+    /// <summary>For every index: the first index carrying the same name (what <see cref="FindName(ReadOnlySpan{byte})"/> gives).</summary>
+    private static readonly byte[] FirstWithSameName = new byte[Count + 1];
+
+    /// <summary>For every index: the length of its value (all under 16).</summary>
+    private static readonly byte[] ValueLengths = new byte[Count + 1];
+
+    /// <summary>For every index: <see cref="HpackHash.OfLowerCase"/> of its name, so a name known by index is not hashed again.</summary>
+    private static readonly uint[] NameHashes = new uint[Count + 1];
+
 #pragma warning disable CA1810 // one ordered initialisation of three dependent tables is clearer than three initialisers
     static HpackStaticTable()
 #pragma warning restore CA1810
@@ -48,15 +57,18 @@ public static class HpackStaticTable
         {
             Names[i] = Encoding.ASCII.GetBytes(entries[(i - 1) * 2]);
             Values[i] = Encoding.ASCII.GetBytes(entries[(i - 1) * 2 + 1]);
+            NameHashes[i] = HpackHash.OfLowerCase(Names[i]);
+            ValueLengths[i] = (byte)Values[i].Length;
             if (i > 1 && Names[i].AsSpan().SequenceEqual(Names[i - 1]))
             {
-                int first = i - 1;
-                while (LastWithSameName[first] == 0) first--;
+                int first = FirstWithSameName[i - 1];
+                FirstWithSameName[i] = (byte)first;
                 LastWithSameName[first] = (byte)i;
                 continue;
             }
+            FirstWithSameName[i] = (byte)i;
             LastWithSameName[i] = (byte)i;
-            int bucket = (int)HpackHash.OfLowerCase(Names[i]) & BucketMask;
+            int bucket = (int)NameHashes[i] & BucketMask;
             while (Buckets[bucket] != 0) bucket = (bucket + 1) & BucketMask;
             Buckets[bucket] = (byte)i;
         }
@@ -67,6 +79,12 @@ public static class HpackStaticTable
 
     /// <summary>Value of entry <paramref name="index"/> (1..61); empty for name-only entries.</summary>
     public static ReadOnlySpan<byte> GetValue(int index) => Values[index];
+
+    /// <summary>The first index with the same name as entry <paramref name="index"/> (1..61): :status 404 (13) gives 8.</summary>
+    public static int FirstIndexOfName(int index) => FirstWithSameName[index];
+
+    /// <summary><see cref="HpackHash.OfLowerCase"/> of entry <paramref name="index"/>'s name.</summary>
+    internal static uint NameHash(int index) => NameHashes[index];
 
     /// <summary>First index whose name equals <paramref name="name"/> ignoring ASCII case, or 0.</summary>
     public static int FindName(ReadOnlySpan<byte> name) => FindName(name, HpackHash.OfLowerCase(name));
@@ -86,7 +104,8 @@ public static class HpackStaticTable
     {
         for (int i = nameIndex; i <= LastWithSameName[nameIndex]; i++)
         {
-            if (value.SequenceEqual(Values[i])) return i;
+            // Lengths first, from one small array: most names' only value is empty, and most fields have a value.
+            if (ValueLengths[i] == value.Length && value.SequenceEqual(Values[i])) return i;
         }
         return 0;
     }
@@ -98,7 +117,9 @@ public static class HpackStaticTable
         {
             int index = Buckets[bucket];
             if (index == 0) return 0;
-            if (System.Text.Ascii.EqualsIgnoreCase(Names[index], name)) return index;
+            // Exact first: the static names are lower case, as HTTP/2 names are (RFC 9113 §8.2.1).
+            byte[] candidate = Names[index];
+            if (candidate.AsSpan().SequenceEqual(name) || System.Text.Ascii.EqualsIgnoreCase(candidate, name)) return index;
             bucket = (bucket + 1) & BucketMask;
         }
     }

@@ -20,6 +20,8 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
     {
         public int NameStart, NameLength, ValueStart, ValueLength;
         public bool NeverIndexed;
+        /// <summary>First static-table index with this name when the decoder knew it (see IHpackHeaderSink), else 0.</summary>
+        public byte StaticName;
     }
 
     private byte[] _bytes = ArrayPool<byte>.Shared.Rent(1024);
@@ -55,6 +57,8 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
     public ReadOnlySpan<byte> GetHeaderName(int index) => _bytes.AsSpan(_fields[index].NameStart, _fields[index].NameLength);
     public ReadOnlySpan<byte> GetHeaderValue(int index) => _bytes.AsSpan(_fields[index].ValueStart, _fields[index].ValueLength);
     public bool IsNeverIndexed(int index) => _fields[index].NeverIndexed;
+    /// <summary>The first static-table index (RFC 7541 Appendix A) with field <paramref name="index"/>'s name, when the decoder knew it; else 0 (unknown, not "absent").</summary>
+    public int GetStaticNameIndex(int index) => _fields[index].StaticName;
 
     private ReadOnlySpan<byte> Value(in Field f) => f.NameLength == 0 ? default : _bytes.AsSpan(f.ValueStart, f.ValueLength);
 
@@ -77,8 +81,11 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
     private static readonly System.Buffers.SearchValues<byte> NameBytes = System.Buffers.SearchValues.Create(
         "!\"#$%&'()*+,-./0123456789;<=>?@[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
+    /// <summary>A field whose name the decoder did not get from the static table: the name is checked in full.</summary>
+    public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed) => OnHeader(name, value, neverIndexed, 0);
+
     /// <summary>Called by the HPACK decoder for each field, in order.</summary>
-    public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
+    public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, int staticNameIndex)
     {
         if (_error is not null) return;
         if (name.IsEmpty)
@@ -97,26 +104,39 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
             _error = "field value has leading or trailing whitespace";
             return;
         }
-        if (name[0] == (byte)':')
+        KnownName known;
+        if (staticNameIndex != 0)
         {
-            OnPseudoHeader(name, value, neverIndexed);
-            return;
+            // A static-table name (RFC 7541 Appendix A) is a lower-case token or a defined pseudo-header: nothing to scan.
+            known = FromStaticIndex(staticNameIndex);
         }
-        // §8.2.1: names are lower case and contain no controls, space or non-ASCII (one vectorised scan).
-        if (name.IndexOfAnyExcept(NameBytes) >= 0)
+        else if (name[0] == (byte)':')
         {
-            _error = "field name is not lower-case token characters";
+            known = ClassifyPseudo(name);
+        }
+        else
+        {
+            // §8.2.1: names are lower case and contain no controls, space or non-ASCII (one vectorised scan).
+            if (name.IndexOfAnyExcept(NameBytes) >= 0)
+            {
+                _error = "field name is not lower-case token characters";
+                return;
+            }
+            known = Classify(name);
+        }
+        if (known >= KnownName.FirstPseudo)
+        {
+            OnPseudoHeader(known, name, value, neverIndexed, staticNameIndex);
             return;
         }
         _sawRegular = true;
-        RegularName known = Classify(name);
         // §8.2.2: connection-specific fields make the message malformed; TE may only say "trailers".
-        if (known == RegularName.ConnectionSpecific)
+        if (known == KnownName.ConnectionSpecific)
         {
             _error = "connection-specific header field";
             return;
         }
-        if (known == RegularName.Te)
+        if (known == KnownName.Te)
         {
             if (!System.Text.Ascii.EqualsIgnoreCase(value, "trailers"u8))
             {
@@ -125,8 +145,8 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
             }
             TeTrailers = true;
         }
-        if (Kind == Http2HeadKind.Trailers) { Add(name, value, neverIndexed); return; }
-        if (known == RegularName.ContentLength)
+        if (Kind == Http2HeadKind.Trailers) { Add(name, value, neverIndexed, staticNameIndex); return; }
+        if (known == KnownName.ContentLength)
         {
             if (!TryParseLength(value, out long length) || (ContentLength >= 0 && ContentLength != length))
             {
@@ -136,34 +156,68 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
             ContentLength = length;
         }
         int index = _count;
-        Add(name, value, neverIndexed);
-        if (known == RegularName.Host) HostIndex = index;
-        else if (known == RegularName.RequestId) RequestIdIndex = index;
-        else if (known == RegularName.ForwardedFor) ForwardedForIndex = index;
+        Add(name, value, neverIndexed, staticNameIndex);
+        if (known == KnownName.Host) HostIndex = index;
+        else if (known == KnownName.RequestId) RequestIdIndex = index;
+        else if (known == KnownName.ForwardedFor) ForwardedForIndex = index;
     }
 
-    /// <summary>The regular names a block's checks and indices care about.</summary>
-    private enum RegularName : byte { Other, ConnectionSpecific, Te, ContentLength, Host, RequestId, ForwardedFor }
+    /// <summary>The names a block's checks and indices care about; the pseudo-header fields (§8.3) last.</summary>
+    private enum KnownName : byte
+    {
+        Other, ConnectionSpecific, Te, ContentLength, Host, RequestId, ForwardedFor,
+        Method, Scheme, Authority, Path, Protocol, Status, UnknownPseudo,
+        FirstPseudo = Method,
+    }
+
+    /// <summary>The static table's names (RFC 7541 Appendix A) that matter here, by index; the rest are Other.</summary>
+    private static KnownName FromStaticIndex(int index) => index switch
+    {
+        1 => KnownName.Authority,
+        2 or 3 => KnownName.Method,
+        4 or 5 => KnownName.Path,
+        6 or 7 => KnownName.Scheme,
+        >= 8 and <= 14 => KnownName.Status,
+        28 => KnownName.ContentLength,
+        38 => KnownName.Host,
+        57 => KnownName.ConnectionSpecific, // transfer-encoding
+        _ => KnownName.Other,
+    };
 
     /// <summary>
     /// One pass over the name's length picks the only candidate it can be, so a field costs one comparison (or none)
     /// instead of one per rule. Names are already known to be lower case here (§8.2.1).
     /// </summary>
-    private static RegularName Classify(ReadOnlySpan<byte> name) => name.Length switch
+    private static KnownName Classify(ReadOnlySpan<byte> name) => name.Length switch
     {
-        2 => name.SequenceEqual("te"u8) ? RegularName.Te : RegularName.Other,
-        4 => name.SequenceEqual("host"u8) ? RegularName.Host : RegularName.Other,
-        7 => name.SequenceEqual("upgrade"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
-        10 => name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
-        12 => name.SequenceEqual("x-request-id"u8) ? RegularName.RequestId : RegularName.Other,
-        14 => name.SequenceEqual("content-length"u8) ? RegularName.ContentLength : RegularName.Other,
-        15 => name.SequenceEqual("x-forwarded-for"u8) ? RegularName.ForwardedFor : RegularName.Other,
-        16 => name.SequenceEqual("proxy-connection"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
-        17 => name.SequenceEqual("transfer-encoding"u8) ? RegularName.ConnectionSpecific : RegularName.Other,
-        _ => RegularName.Other,
+        2 => name.SequenceEqual("te"u8) ? KnownName.Te : KnownName.Other,
+        4 => name.SequenceEqual("host"u8) ? KnownName.Host : KnownName.Other,
+        7 => name.SequenceEqual("upgrade"u8) ? KnownName.ConnectionSpecific : KnownName.Other,
+        10 => name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) ? KnownName.ConnectionSpecific : KnownName.Other,
+        12 => name.SequenceEqual("x-request-id"u8) ? KnownName.RequestId : KnownName.Other,
+        14 => name.SequenceEqual("content-length"u8) ? KnownName.ContentLength : KnownName.Other,
+        15 => name.SequenceEqual("x-forwarded-for"u8) ? KnownName.ForwardedFor : KnownName.Other,
+        16 => name.SequenceEqual("proxy-connection"u8) ? KnownName.ConnectionSpecific : KnownName.Other,
+        17 => name.SequenceEqual("transfer-encoding"u8) ? KnownName.ConnectionSpecific : KnownName.Other,
+        _ => KnownName.Other,
     };
 
-    private void OnPseudoHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
+    /// <summary>The pseudo-header fields of §8.3.1, §8.3.2 and RFC 8441 §4, told apart by length and one letter; exact bytes (HTTP/2 names are lower case).</summary>
+    private static KnownName ClassifyPseudo(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        5 => name.SequenceEqual(":path"u8) ? KnownName.Path : KnownName.UnknownPseudo,
+        7 => name[1] switch
+        {
+            (byte)'m' => name.SequenceEqual(":method"u8) ? KnownName.Method : KnownName.UnknownPseudo,
+            (byte)'s' => name.SequenceEqual(":scheme"u8) ? KnownName.Scheme : name.SequenceEqual(":status"u8) ? KnownName.Status : KnownName.UnknownPseudo,
+            _ => KnownName.UnknownPseudo,
+        },
+        9 => name.SequenceEqual(":protocol"u8) ? KnownName.Protocol : KnownName.UnknownPseudo,
+        10 => name.SequenceEqual(":authority"u8) ? KnownName.Authority : KnownName.UnknownPseudo,
+        _ => KnownName.UnknownPseudo,
+    };
+
+    private void OnPseudoHeader(KnownName known, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, int staticNameIndex)
     {
         // §8.3: pseudo-header fields come first, appear once, exist only in requests or responses as defined, never in trailers.
         if (_sawRegular)
@@ -179,39 +233,47 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
         ref Field slot = ref Unsafe.NullRef<Field>();
         if (Kind == Http2HeadKind.Response)
         {
-            if (!name.SequenceEqual(":status"u8))
+            if (known != KnownName.Status)
             {
                 _error = "request pseudo-header in a response";
                 return;
             }
             slot = ref _status;
         }
-        else if (name.SequenceEqual(":method"u8)) slot = ref _method;
-        else if (name.SequenceEqual(":scheme"u8)) slot = ref _scheme;
-        else if (name.SequenceEqual(":authority"u8)) slot = ref _authority;
-        else if (name.SequenceEqual(":path"u8)) slot = ref _path;
-        else if (name.SequenceEqual(":protocol"u8)) slot = ref _protocol;
         else
         {
-            _error = "unknown pseudo-header field";
-            return;
+            switch (known)
+            {
+                case KnownName.Method: slot = ref _method; break;
+                case KnownName.Scheme: slot = ref _scheme; break;
+                case KnownName.Authority: slot = ref _authority; break;
+                case KnownName.Path: slot = ref _path; break;
+                case KnownName.Protocol: slot = ref _protocol; break;
+                default:
+                    _error = "unknown pseudo-header field";
+                    return;
+            }
         }
         if (slot.NameLength != 0)
         {
             _error = "duplicate pseudo-header field";
             return;
         }
-        slot = Store(name, value, neverIndexed);
+        slot = Store(name, value, neverIndexed, staticNameIndex);
         if (Kind == Http2HeadKind.Response)
         {
-            if (value.Length != 3 || !int.TryParse(value, out int status) || status < 100)
+            // §8.3.2: three digits (RFC 9110 §15), 1xx..5xx and beyond up to 999.
+            if (value.Length != 3 || !IsDigit(value[0]) || !IsDigit(value[1]) || !IsDigit(value[2]) || value[0] == (byte)'0')
             {
                 _error = "invalid :status";
                 return;
             }
-            StatusCode = status;
+            StatusCode = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 
     /// <summary>
     /// The checks that need the whole block (§8.3.1 required pseudo-headers, RFC 8441 §4 extended CONNECT).
@@ -251,32 +313,41 @@ public sealed class Http2Head : IHpackHeaderSink, IRequestView, IDisposable
         return _error is null;
     }
 
-    private void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
+    private void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, int staticNameIndex)
     {
         if (_count == _fields.Length) Array.Resize(ref _fields, _fields.Length * 2);
-        _fields[_count++] = Store(name, value, neverIndexed);
+        _fields[_count++] = Store(name, value, neverIndexed, staticNameIndex);
     }
 
-    private Field Store(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed)
+    private Field Store(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, int staticNameIndex)
     {
-        int need = _used + name.Length + value.Length;
-        if (need > _bytes.Length)
+        int start = _used;
+        int need = start + name.Length + value.Length;
+        if (need > _bytes.Length) Grow(need);
+        Span<byte> target = _bytes.AsSpan(start, name.Length + value.Length);
+        name.CopyTo(target);
+        value.CopyTo(target[name.Length..]);
+        _used = need;
+        return new Field
         {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(need, _bytes.Length * 2));
-            _bytes.AsSpan(0, _used).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_bytes);
-            _bytes = bigger;
-        }
-        var f = new Field { NameStart = _used, NameLength = name.Length, NeverIndexed = neverIndexed };
-        name.CopyTo(_bytes.AsSpan(_used));
-        _used += name.Length;
-        f.ValueStart = _used;
-        f.ValueLength = value.Length;
-        value.CopyTo(_bytes.AsSpan(_used));
-        _used += value.Length;
-        return f;
+            NameStart = start,
+            NameLength = name.Length,
+            ValueStart = start + name.Length,
+            ValueLength = value.Length,
+            NeverIndexed = neverIndexed,
+            StaticName = (byte)staticNameIndex,
+        };
     }
 
+    private void Grow(int need)
+    {
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(need, _bytes.Length * 2));
+        _bytes.AsSpan(0, _used).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_bytes);
+        _bytes = bigger;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t';
 
     private static bool TryParseLength(ReadOnlySpan<byte> value, out long length)

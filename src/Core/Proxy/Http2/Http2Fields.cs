@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Sidecar.Core.Config.Model;
 using Sidecar.Core.Hpack;
@@ -24,21 +25,50 @@ internal static class Http2Fields
     private static readonly HpackFieldName RequestId = new("x-request-id");
     private static readonly HpackFieldName Te = new("te");
 
+    /// <summary>"server" in the static table (RFC 7541 Appendix A).</summary>
+    private const int ServerStaticIndex = 54;
+
     /// <summary>:status — the static table's codes are one byte (RFC 7541 Appendix A).</summary>
     public static void Status(HpackEncoder enc, IBufferWriter<byte> block, int status) => enc.EncodeStatus(status, block);
 
+    [SkipLocalsInit]
     public static void Number(HpackEncoder enc, IBufferWriter<byte> block, ReadOnlySpan<byte> name, long value)
     {
         Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(value, digits, out int n);
-        enc.Encode(name, digits[..n], false, block);
+        enc.Encode(name, Digits(value, digits), false, block);
     }
 
+    [SkipLocalsInit]
     public static void Number(HpackEncoder enc, IBufferWriter<byte> block, HpackFieldName name, long value)
     {
         Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(value, digits, out int n);
-        enc.Encode(name, digits[..n], false, block);
+        enc.Encode(name, Digits(value, digits), false, block);
+    }
+
+    /// <summary>
+    /// Decimal digits of <paramref name="value"/> (the 20-byte room holds any long). The proxy's numbers are small
+    /// non-negative ones (service time, timeouts, lengths): written straight; others go through the formatter.
+    /// </summary>
+    private static ReadOnlySpan<byte> Digits(long value, Span<byte> room)
+    {
+        if ((ulong)value < 10)
+        {
+            room[0] = (byte)('0' + value);
+            return room[..1];
+        }
+        if ((ulong)value >= 1_000_000_000)
+        {
+            Utf8Formatter.TryFormat(value, room, out int n);
+            return room[..n];
+        }
+        uint rest = (uint)value;
+        int length = rest < 100 ? 2 : rest < 1000 ? 3 : rest < 10_000 ? 4 : rest < 100_000 ? 5 : rest < 1_000_000 ? 6 : rest < 10_000_000 ? 7 : rest < 100_000_000 ? 8 : 9;
+        for (int i = length - 1; i >= 0; i--)
+        {
+            (rest, uint digit) = Math.DivRem(rest, 10u);
+            room[i] = (byte)('0' + digit);
+        }
+        return room[..length];
     }
 
     /// <summary>An HTTP/1.1 response head as an HTTP/2 block: hop-by-hop and Connection-named fields removed, ours added.</summary>
@@ -70,9 +100,12 @@ internal static class Http2Fields
         for (int i = 0; i < resp.HeaderCount; i++)
         {
             ReadOnlySpan<byte> name = resp.GetHeaderName(i);
-            if (name.SequenceEqual("server"u8)) continue;
+            // Names from HTTP/2 are lower case (RFC 9113 §8.2.1, Http2Head enforces it): exact compares. A name the
+            // decoder got from the static table is "server" exactly when its index is.
+            int staticName = resp.GetStaticNameIndex(i);
+            if (staticName == ServerStaticIndex || (staticName == 0 && name.SequenceEqual("server"u8))) continue;
             if (IsRemovedOrOverwritten(name, route.ResponseHeaders, vhost.ResponseHeaders, rc.ResponseHeaders)) continue;
-            enc.Encode(name, resp.GetHeaderValue(i), resp.IsNeverIndexed(i), block);
+            enc.Encode(name, staticName, resp.GetHeaderValue(i), resp.IsNeverIndexed(i), block);
         }
         Trailer(enc, block, chain, start);
         Adds(enc, block, route.ResponseHeaders);
@@ -90,7 +123,7 @@ internal static class Http2Fields
     public static void Trailers(HpackEncoder enc, IBufferWriter<byte> block, Http2Head trailers)
     {
         for (int i = 0; i < trailers.HeaderCount; i++)
-            enc.Encode(trailers.GetHeaderName(i), trailers.GetHeaderValue(i), trailers.IsNeverIndexed(i), block);
+            enc.Encode(trailers.GetHeaderName(i), trailers.GetStaticNameIndex(i), trailers.GetHeaderValue(i), trailers.IsNeverIndexed(i), block);
     }
 
     /// <summary>
@@ -121,7 +154,7 @@ internal static class Http2Fields
             if (appendXff && i == req.ForwardedForIndex) continue;
             if (IsRemovedOrOverwritten(name, route.RequestHeaders, vhost.RequestHeaders, rc.RequestHeaders)) continue;
             if (XfccFields.DropsReceived(xfcc) && XfccFields.IsXfcc(name)) continue;
-            enc.Encode(name, req.GetHeaderValue(i), req.IsNeverIndexed(i), block);
+            enc.Encode(name, req.GetStaticNameIndex(i), req.GetHeaderValue(i), req.IsNeverIndexed(i), block);
         }
         ReadOnlySpan<byte> priorXff = req.ForwardedForIndex >= 0 ? req.GetHeaderValue(req.ForwardedForIndex) : default;
         if (xfcc is XfccAction.Append or XfccAction.Set) XfccFields.Encode(enc, block, req, xfcc, adjust.XfccElement(hcm));
